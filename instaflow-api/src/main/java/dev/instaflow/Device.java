@@ -1,0 +1,101 @@
+package dev.instaflow;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Where a model runs: {@link #cpu()}, a CUDA GPU ({@link #cuda(int)}), or {@link #auto()}, which picks the first
+ * CUDA GPU when the GPU natives and a GPU are present and the CPU otherwise.
+ */
+public final class Device {
+    /** The kinds of device. */
+    public enum Kind { AUTO, CPU, CUDA }
+
+    private static final Device AUTO = new Device(Kind.AUTO, -1);
+    private static final Device CPU = new Device(Kind.CPU, -1);
+
+    private final Kind kind;
+    private final int index;
+
+    private Device(Kind kind, int index) {
+        this.kind = kind;
+        this.index = index;
+    }
+
+    public static Device auto() {
+        return AUTO;
+    }
+
+    public static Device cpu() {
+        return CPU;
+    }
+
+    /** The first CUDA device, {@code cuda:0}. */
+    public static Device cuda() {
+        return cuda(0);
+    }
+
+    public static Device cuda(int index) {
+        if (index < 0) {
+            throw new IllegalArgumentException("CUDA device index must be >= 0, got " + index);
+        }
+        return new Device(Kind.CUDA, index);
+    }
+
+    /** Parses {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    public static Device parse(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        if (t.equals("auto")) {
+            return AUTO;
+        }
+        if (t.equals("cpu")) {
+            return CPU;
+        }
+        if (t.equals("cuda") || t.equals("gpu")) {
+            return cuda(0);
+        }
+        if (t.startsWith("cuda:")) {
+            try {
+                return cuda(Integer.parseInt(t.substring(5)));
+            } catch (NumberFormatException e) {
+                // fall through to the message below
+            }
+        }
+        throw new IllegalArgumentException("device '" + text + "' is not one of auto, cpu, cuda, cuda:N");
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The CUDA device index; -1 for {@code cpu} and {@code auto}. */
+    public int index() {
+        return index;
+    }
+
+    public boolean isCuda() {
+        return kind == Kind.CUDA;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Device && ((Device) o).kind == kind && ((Device) o).index == index;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(kind, index);
+    }
+
+    @Override
+    public String toString() {
+        switch (kind) {
+            case CUDA:
+                return "cuda:" + index;
+            case CPU:
+                return "cpu";
+            default:
+                return "auto";
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.instaflow;
+
+import dev.instaflow.spi.Engine;
+import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.spi.LoadedModel;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A loaded text-to-image model; the entry point of the SDK.
+ *
+ * <pre>{@code
+ * try (InstaFlow model = InstaFlow.load(Path.of("models/instaflow-0.9b"))) {
+ *     BufferedImage cat = model.generate("a photo of a cat");
+ *     Generation g = model.generate(GenerationRequest.builder().prompt("a dog").seed(7).build());
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> {@code generate} may be called from several threads at once; each call runs on its caller's
+ * thread. <b>Resources.</b> The model holds native memory (weights, on the CPU or a GPU) until {@link #close()},
+ * which waits for running generations to finish and may be called any number of times. Using a closed model
+ * throws {@link IllegalStateException}.
+ */
+public final class InstaFlow implements AutoCloseable {
+    private final LoadedModel model;
+    private final String name;
+    // Generations hold the read lock, close() takes the write lock: close waits for running calls and no call starts
+    // on a freed model.
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private InstaFlow(LoadedModel model) {
+        this.model = model;
+        this.name = model.info().name();
+    }
+
+    /** Loads the bundle in {@code bundleDirectory} with {@link LoadOptions#defaults()}. */
+    public static InstaFlow load(Path bundleDirectory) {
+        return load(bundleDirectory, LoadOptions.defaults());
+    }
+
+    /**
+     * Loads and validates the bundle in {@code bundleDirectory}: its manifest, its tokenizer, and each network part
+     * (run once on a small input to check its shapes).
+     *
+     * @throws InvalidBundleException     if the bundle cannot be used; the message names the file and field
+     * @throws DeviceUnavailableException if the requested device cannot be used; the message says why
+     */
+    public static InstaFlow load(Path bundleDirectory, LoadOptions options) {
+        Objects.requireNonNull(bundleDirectory, "bundleDirectory");
+        Objects.requireNonNull(options, "options");
+        return new InstaFlow(engine().load(bundleDirectory, options));
+    }
+
+    /** What the model is, its defaults and limits. */
+    public ModelInfo info() {
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            return model.info();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** One image of {@code prompt} with the model's defaults and a random seed. */
+    public BufferedImage generate(String prompt) {
+        return generate(GenerationRequest.of(prompt)).image();
+    }
+
+    public Generation generate(GenerationRequest request) {
+        return generate(request, ProgressListener.NONE);
+    }
+
+    /**
+     * Generates the request's images.
+     *
+     * @param listener told after each stage and step; returning {@code false} cancels
+     * @throws IllegalArgumentException      if a request value is outside what the model accepts
+     * @throws GenerationCancelledException if the listener cancelled
+     * @throws InferenceException            if a network failed (the native message is kept)
+     * @throws IllegalStateException         if the model is closed
+     */
+    public Generation generate(GenerationRequest request, ProgressListener listener) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(listener, "listener");
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            GenerationPlan plan = RequestResolver.resolve(request, model.info());
+            return model.generate(plan, listener);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * Frees the model's native memory after any running generations finish. Idempotent.
+     *
+     * @throws IllegalStateException if called from inside {@code generate} on the same thread (from a listener)
+     */
+    @Override
+    public void close() {
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new IllegalStateException("close() called from inside generate() (a progress listener?) of model '"
+                    + name + "'; cancel by returning false from the listener instead");
+        }
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                model.close();
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        lifecycle.readLock().lock();
+        try {
+            return closed;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "InstaFlow{" + name + (isClosed() ? ", closed" : "") + '}';
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("model '" + name + "' is closed");
+        }
+    }
+
+    private static Engine engine;
+
+    /** The engine, found once on first use, so a missing engine fails with a clear message at that point. */
+    private static synchronized Engine engine() {
+        if (engine == null) {
+            Iterator<Engine> engines = ServiceLoader.load(Engine.class, InstaFlow.class.getClassLoader()).iterator();
+            if (!engines.hasNext()) {
+                throw new InstaFlowException("no InstaFlow engine on the classpath: add the dependency"
+                        + " dev.instaflow:instaflow-native (the LibTorch engine)");
+            }
+            engine = engines.next();
+        }
+        return engine;
+    }
+}

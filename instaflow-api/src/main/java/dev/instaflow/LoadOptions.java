@@ -1,0 +1,103 @@
+package dev.instaflow;
+
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * How to load a model. Immutable; build with {@link #builder()}. Every setting has a documented default, so
+ * {@link #defaults()} is what {@link InstaFlow#load(java.nio.file.Path)} uses.
+ *
+ * <pre>{@code
+ * LoadOptions options = LoadOptions.builder().device(Device.cpu()).threads(4).build();
+ * }</pre>
+ */
+public final class LoadOptions {
+    private static final LoadOptions DEFAULTS = builder().build();
+
+    private final Device device;
+    private final Precision precision;
+    private final int threads;
+
+    private LoadOptions(Builder b) {
+        this.device = b.device;
+        this.precision = b.precision;
+        this.threads = b.threads;
+    }
+
+    public static LoadOptions defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.device = device;
+        b.precision = precision;
+        b.threads = threads;
+        return b;
+    }
+
+    /** Where the model runs. Default {@link Device#auto()}. */
+    public Device device() {
+        return device;
+    }
+
+    /**
+     * Precision to run in. Empty (the default) means the precision the bundle was exported in
+     * ({@code dtype} in its manifest).
+     */
+    public Optional<Precision> precision() {
+        return Optional.ofNullable(precision);
+    }
+
+    /**
+     * Intra-op CPU threads for LibTorch. Empty (the default) leaves LibTorch's own choice (one per core).
+     * LibTorch keeps this setting per process, so the last model loaded with an explicit value wins.
+     */
+    public OptionalInt threads() {
+        return threads > 0 ? OptionalInt.of(threads) : OptionalInt.empty();
+    }
+
+    @Override
+    public String toString() {
+        return "LoadOptions{device=" + device + ", precision=" + (precision == null ? "bundle" : precision)
+                + ", threads=" + (threads > 0 ? threads : "default") + '}';
+    }
+
+    /** Builder for {@link LoadOptions}. */
+    public static final class Builder {
+        private Device device = Device.auto();
+        private Precision precision;
+        private int threads;
+
+        private Builder() {
+        }
+
+        public Builder device(Device device) {
+            this.device = Objects.requireNonNull(device, "device");
+            return this;
+        }
+
+        public Builder precision(Precision precision) {
+            this.precision = Objects.requireNonNull(precision, "precision");
+            return this;
+        }
+
+        /** Intra-op CPU threads, at least 1. */
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        public LoadOptions build() {
+            return new LoadOptions(this);
+        }
+    }
+}

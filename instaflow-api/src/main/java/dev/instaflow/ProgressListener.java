@@ -1,0 +1,16 @@
+package dev.instaflow;
+
+/**
+ * Told about the progress of one generation, on the generating thread, after the text is encoded, after each
+ * sampler step and after decoding. Returning {@code false} cancels the generation: it then throws
+ * {@link GenerationCancelledException} and frees everything it allocated. Keep it quick: it runs between
+ * network evaluations.
+ */
+@FunctionalInterface
+public interface ProgressListener {
+    /** A listener that never cancels. */
+    ProgressListener NONE = progress -> true;
+
+    /** @return {@code true} to go on, {@code false} to cancel */
+    boolean onProgress(Progress progress);
+}

@@ -1,0 +1,36 @@
+package dev.instaflow.spi;
+
+import dev.instaflow.LatentNoise;
+import dev.instaflow.Sampler;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A request with every default filled in from the model and every value checked against the model's limits: what
+ * an {@link Engine} executes. Made only by {@link dev.instaflow.InstaFlow}; engines may trust it.
+ *
+ * @param prompts         the prompts, at least one
+ * @param negativePrompt  the negative prompt for every prompt (used only when {@code guided})
+ * @param guided          whether classifier-free guidance runs (guidance above 1 on a model that supports it)
+ * @param guidance        the guidance scale
+ * @param seed            the seed for the noise (drawn at random when the request had none); unused with {@code noise}
+ * @param noise           caller-given initial noise of shape {@code [batch, channels, height/f, width/f]}
+ * @param width           image width in pixels
+ * @param height          image height in pixels
+ * @param imagesPerPrompt images per prompt, consecutive in the batch
+ * @param sampler         the sampler
+ * @param steps           the sampler's grid steps
+ */
+public record GenerationPlan(List<String> prompts, String negativePrompt, boolean guided, double guidance, long seed,
+                             Optional<LatentNoise> noise, int width, int height, int imagesPerPrompt, Sampler sampler,
+                             int steps) {
+    public GenerationPlan {
+        prompts = List.copyOf(prompts);
+    }
+
+    /** The number of images: prompts times images per prompt. */
+    public int batchSize() {
+        return prompts.size() * imagesPerPrompt;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.instaflow.engine.bundle;
+
+import dev.instaflow.InvalidBundleException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A bundle directory whose manifest has been read and whose part paths have been resolved and checked: each exists
+ * and lies inside the directory (after resolving symbolic links), so a manifest cannot make the SDK read files
+ * elsewhere.
+ */
+public final class Bundle {
+    private final Path directory;
+    private final BundleManifest manifest;
+    private final Path textEncoder;
+    private final Path denoiser;
+    private final Path vaeDecoder;
+    private final Path tokenizer;
+    private final Path refiner;
+
+    private Bundle(Path directory, BundleManifest manifest, Path textEncoder, Path denoiser, Path vaeDecoder,
+                   Path tokenizer, Path refiner) {
+        this.directory = directory;
+        this.manifest = manifest;
+        this.textEncoder = textEncoder;
+        this.denoiser = denoiser;
+        this.vaeDecoder = vaeDecoder;
+        this.tokenizer = tokenizer;
+        this.refiner = refiner;
+    }
+
+    /** Opens the bundle in {@code directory}. @throws InvalidBundleException naming the file and field at fault */
+    public static Bundle open(Path directory) {
+        Path dir;
+        try {
+            dir = directory.toRealPath();
+        } catch (IOException e) {
+            throw new InvalidBundleException(directory, null, "bundle directory does not exist or cannot be read", e);
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new InvalidBundleException(dir, null, "expected a bundle directory, found a file");
+        }
+        Path manifestFile = dir.resolve(BundleManifest.FILE_NAME);
+        BundleManifest m = ManifestReader.read(manifestFile);
+        BundleManifest.Parts p = m.parts();
+        return new Bundle(dir, m,
+                resolvePart(dir, manifestFile, "parts.text_encoder", p.textEncoder(), false),
+                resolvePart(dir, manifestFile, "parts.denoiser", p.denoiser(), false),
+                resolvePart(dir, manifestFile, "parts.vae_decoder", p.vaeDecoder(), false),
+                resolvePart(dir, manifestFile, "parts.tokenizer", p.tokenizer(), true),
+                p.refiner() == null ? null : resolvePart(dir, manifestFile, "parts.refiner", p.refiner(), false));
+    }
+
+    private static Path resolvePart(Path dir, Path manifestFile, String field, String relative, boolean folder) {
+        Path given = Path.of(relative);
+        if (given.isAbsolute()) {
+            throw new InvalidBundleException(manifestFile, field, "expected a path relative to the bundle directory,"
+                    + " got the absolute path \"" + relative + "\"");
+        }
+        Path candidate = dir.resolve(given).normalize();
+        if (!candidate.startsWith(dir)) {
+            throw new InvalidBundleException(manifestFile, field, "path \"" + relative
+                    + "\" leaves the bundle directory; parts must lie inside it");
+        }
+        Path real;
+        try {
+            real = candidate.toRealPath();
+        } catch (IOException e) {
+            throw new InvalidBundleException(manifestFile, field, "names \"" + relative + "\", which does not exist in "
+                    + dir);
+        }
+        if (!real.startsWith(dir)) {
+            throw new InvalidBundleException(manifestFile, field, "path \"" + relative
+                    + "\" resolves (through a symbolic link) to " + real + ", outside the bundle directory");
+        }
+        if (folder != Files.isDirectory(real)) {
+            throw new InvalidBundleException(manifestFile, field, "names \"" + relative + "\", which is "
+                    + (folder ? "not a folder; expected the tokenizer folder" : "a folder; expected a TorchScript file"));
+        }
+        return real;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public Path manifestFile() {
+        return directory.resolve(BundleManifest.FILE_NAME);
+    }
+
+    public BundleManifest manifest() {
+        return manifest;
+    }
+
+    public Path textEncoder() {
+        return textEncoder;
+    }
+
+    public Path denoiser() {
+        return denoiser;
+    }
+
+    public Path vaeDecoder() {
+        return vaeDecoder;
+    }
+
+    public Path tokenizer() {
+        return tokenizer;
+    }
+
+    public Optional<Path> refiner() {
+        return Optional.ofNullable(refiner);
+    }
+}

@@ -1,0 +1,152 @@
+package dev.instaflow.engine.bundle;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import dev.instaflow.InvalidBundleException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Typed access to one JSON object of a manifest, with errors that name the file and the dotted field and say what
+ * was expected. Also remembers which keys were read, so unknown keys can be reported.
+ */
+final class JsonFields {
+    private final Path file;
+    private final String prefix;
+    private final JsonObject object;
+    private final Set<String> read = new java.util.HashSet<>();
+
+    JsonFields(Path file, String prefix, JsonObject object) {
+        this.file = file;
+        this.prefix = prefix;
+        this.object = object;
+    }
+
+    String path(String key) {
+        return prefix.isEmpty() ? key : prefix + "." + key;
+    }
+
+    InvalidBundleException error(String key, String problem) {
+        return new InvalidBundleException(file, path(key), problem);
+    }
+
+    boolean has(String key) {
+        return object.has(key) && !object.get(key).isJsonNull();
+    }
+
+    private JsonElement require(String key, String expected) {
+        read.add(key);
+        if (!has(key)) {
+            throw error(key, "is missing; expected " + expected);
+        }
+        return object.get(key);
+    }
+
+    JsonFields object(String key) {
+        JsonElement e = require(key, "an object");
+        if (!e.isJsonObject()) {
+            throw error(key, "expected an object, got " + describe(e));
+        }
+        return new JsonFields(file, path(key), e.getAsJsonObject());
+    }
+
+    String string(String key) {
+        JsonElement e = require(key, "a string");
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw error(key, "expected a string, got " + describe(e));
+        }
+        return e.getAsString();
+    }
+
+    String string(String key, String fallback) {
+        read.add(key);
+        return has(key) ? string(key) : fallback;
+    }
+
+    double number(String key) {
+        JsonElement e = require(key, "a number");
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw error(key, "expected a number, got " + describe(e));
+        }
+        double v = e.getAsDouble();
+        if (!Double.isFinite(v)) {
+            throw error(key, "expected a finite number, got " + e);
+        }
+        return v;
+    }
+
+    double positiveNumber(String key) {
+        double v = number(key);
+        if (v <= 0) {
+            throw error(key, "expected a number > 0, got " + v);
+        }
+        return v;
+    }
+
+    long integer(String key, long min, long max) {
+        JsonElement e = require(key, "an integer");
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw error(key, "expected an integer, got " + describe(e));
+        }
+        java.math.BigDecimal d = e.getAsBigDecimal();
+        long v;
+        try {
+            v = d.longValueExact();
+        } catch (ArithmeticException notIntegral) {
+            throw error(key, "expected an integer, got " + e);
+        }
+        if (v < min || v > max) {
+            throw error(key, "expected an integer in " + min + ".." + max + ", got " + v);
+        }
+        return v;
+    }
+
+    int integer(String key, int min, int max) {
+        return (int) integer(key, (long) min, (long) max);
+    }
+
+    int integer(String key, int min, int max, int fallback) {
+        read.add(key);
+        return has(key) ? integer(key, min, max) : fallback;
+    }
+
+    /** The keys present in the object that no accessor asked for. */
+    List<String> unknownKeys() {
+        List<String> unknown = new ArrayList<>();
+        for (String k : object.keySet()) {
+            if (!read.contains(k)) {
+                unknown.add(path(k));
+            }
+        }
+        return unknown;
+    }
+
+    JsonObject raw() {
+        return object;
+    }
+
+    void markRead(String key) {
+        read.add(key);
+    }
+
+    private static String describe(JsonElement e) {
+        if (e.isJsonObject()) {
+            return "an object";
+        }
+        if (e.isJsonArray()) {
+            return "an array";
+        }
+        JsonPrimitive p = e.getAsJsonPrimitive();
+        if (p.isString()) {
+            return "the string \"" + p.getAsString() + "\"";
+        }
+        if (p.isBoolean()) {
+            return "the boolean " + p.getAsBoolean();
+        }
+        return "the number " + p;
+    }
+}

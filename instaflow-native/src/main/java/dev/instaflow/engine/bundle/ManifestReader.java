@@ -1,0 +1,207 @@
+package dev.instaflow.engine.bundle;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.Precision;
+import dev.instaflow.PredictionType;
+import dev.instaflow.Sampler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads and validates a {@code manifest.json}. The rules are those of {@code docs/bundle-format.md}: a newer
+ * {@code format_version} is rejected, unknown fields are ignored (and logged at debug level) so that version-1
+ * readers accept later additions, and every value is checked for type and range with an error naming the field.
+ */
+public final class ManifestReader {
+    private static final Logger LOG = LoggerFactory.getLogger(ManifestReader.class);
+
+    static final int DEFAULT_MAX_SIZE = 2048;
+    static final int DEFAULT_MAX_BATCH = 16;
+    static final int DEFAULT_MAX_STEPS = 1000;
+
+    private ManifestReader() {
+    }
+
+    /** Reads {@code file}. @throws InvalidBundleException naming the file and field of the first problem */
+    public static BundleManifest read(Path file) {
+        String json;
+        try {
+            json = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new InvalidBundleException(file, null, "no bundle manifest here: a bundle directory must contain "
+                    + BundleManifest.FILE_NAME + " (see docs/bundle-format.md; the `instaflow bundle` command"
+                    + " writes one)");
+        } catch (IOException e) {
+            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
+        }
+        return parse(file, json);
+    }
+
+    /** Parses manifest text; {@code file} is only used in messages. */
+    public static BundleManifest parse(Path file, String json) {
+        JsonElement root;
+        try {
+            root = JsonParser.parseString(json);
+        } catch (JsonParseException e) {
+            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
+        }
+        if (!root.isJsonObject()) {
+            throw new InvalidBundleException(file, null, "expected a JSON object at the top level");
+        }
+        JsonFields top = new JsonFields(file, "", root.getAsJsonObject());
+
+        String format = top.string("format");
+        if (!format.equals(BundleManifest.FORMAT)) {
+            throw top.error("format", "expected \"" + BundleManifest.FORMAT + "\", got \"" + format + "\"");
+        }
+        int version = top.integer("format_version", 1, Integer.MAX_VALUE);
+        if (version > BundleManifest.CURRENT_VERSION) {
+            throw top.error("format_version", "the bundle was written in format version " + version
+                    + ", but this SDK reads version " + BundleManifest.CURRENT_VERSION
+                    + " and older; upgrade instaflow-java to load it");
+        }
+
+        String name = top.string("name");
+        String family = top.string("family", "custom");
+        String description = top.string("description", "");
+        Precision dtype = parseEnum(top, "dtype", Precision::parse);
+        String tracedOn = top.string("traced_on", "cpu").toLowerCase(Locale.ROOT);
+        if (!tracedOn.equals("cpu") && !tracedOn.equals("cuda")) {
+            throw top.error("traced_on", "expected \"cpu\" or \"cuda\", got \"" + tracedOn + "\"");
+        }
+
+        List<JsonFields> sections = new ArrayList<>();
+        sections.add(top);
+
+        JsonFields p = top.object("prediction");
+        sections.add(p);
+        PredictionType type = parseEnum(p, "type", PredictionType::parse);
+        BundleManifest.Prediction prediction;
+        if (type == PredictionType.VELOCITY) {
+            prediction = new BundleManifest.Prediction(type, p.positiveNumber("time_scale"), 0, 0);
+        } else {
+            double timestep = p.number("timestep");
+            if (timestep < 0) {
+                throw p.error("timestep", "expected a timestep >= 0, got " + timestep);
+            }
+            double alphaBar = p.number("alpha_bar");
+            if (!(alphaBar > 0 && alphaBar < 1)) {
+                throw p.error("alpha_bar", "expected a cumulative alpha strictly between 0 and 1, got " + alphaBar);
+            }
+            prediction = new BundleManifest.Prediction(type, 0, timestep, alphaBar);
+        }
+
+        JsonFields l = top.object("latent");
+        sections.add(l);
+        BundleManifest.Latent latent = new BundleManifest.Latent(l.integer("channels", 1, 4096),
+                l.integer("vae_scale_factor", 1, 64), l.positiveNumber("scaling_factor"));
+
+        JsonFields i = top.object("image");
+        sections.add(i);
+        int sizeMultiple = i.integer("size_multiple", 1, 4096, latent.vaeScaleFactor());
+        if (sizeMultiple % latent.vaeScaleFactor() != 0) {
+            throw i.error("size_multiple", "expected a multiple of latent.vae_scale_factor ("
+                    + latent.vaeScaleFactor() + "), got " + sizeMultiple);
+        }
+        int defaultWidth = i.integer("default_width", 1, 1 << 16);
+        int defaultHeight = i.integer("default_height", 1, 1 << 16);
+        for (String key : new String[] {"default_width", "default_height"}) {
+            int v = key.equals("default_width") ? defaultWidth : defaultHeight;
+            if (v % sizeMultiple != 0) {
+                throw i.error(key, "expected a multiple of the size multiple " + sizeMultiple + ", got " + v);
+            }
+        }
+        BundleManifest.Image image = new BundleManifest.Image(defaultWidth, defaultHeight, sizeMultiple);
+
+        JsonFields t = top.object("text");
+        sections.add(t);
+        BundleManifest.Text text = new BundleManifest.Text(t.integer("max_length", 3, 4096),
+                t.integer("hidden_size", 1, 1 << 16), t.integer("bos_id", 0L, Integer.MAX_VALUE),
+                t.integer("eos_id", 0L, Integer.MAX_VALUE), t.integer("pad_id", 0L, Integer.MAX_VALUE));
+
+        JsonFields s = top.object("sampling");
+        sections.add(s);
+        Sampler sampler;
+        try {
+            sampler = Sampler.parse(s.string("sampler", "euler"));
+        } catch (IllegalArgumentException e) {
+            throw s.error("sampler", e.getMessage());
+        }
+        int steps = s.integer("steps", 1, 100_000);
+        double guidance = s.number("guidance");
+        if (guidance < 0) {
+            throw s.error("guidance", "expected a guidance scale >= 0, got " + guidance);
+        }
+        BundleManifest.Sampling sampling = new BundleManifest.Sampling(sampler, steps, guidance,
+                s.string("negative_prompt", ""));
+
+        BundleManifest.Limits limits;
+        if (top.has("limits")) {
+            JsonFields lim = top.object("limits");
+            sections.add(lim);
+            limits = new BundleManifest.Limits(lim.integer("max_size", 1, 1 << 16, DEFAULT_MAX_SIZE),
+                    lim.integer("max_batch", 1, 4096, DEFAULT_MAX_BATCH),
+                    lim.integer("max_steps", 1, 100_000, DEFAULT_MAX_STEPS));
+        } else {
+            top.markRead("limits");
+            limits = new BundleManifest.Limits(DEFAULT_MAX_SIZE, DEFAULT_MAX_BATCH, DEFAULT_MAX_STEPS);
+        }
+        if (Math.max(defaultWidth, defaultHeight) > limits.maxSize()) {
+            throw new InvalidBundleException(file, "limits.max_size", "expected at least the default image size "
+                    + Math.max(defaultWidth, defaultHeight) + ", got " + limits.maxSize());
+        }
+        if (steps > limits.maxSteps()) {
+            throw s.error("steps", "expected at most limits.max_steps (" + limits.maxSteps() + "), got " + steps);
+        }
+
+        JsonFields parts = top.object("parts");
+        sections.add(parts);
+        BundleManifest.Parts partPaths = new BundleManifest.Parts(parts.string("text_encoder"),
+                parts.string("denoiser"), parts.string("vae_decoder"), parts.string("tokenizer"),
+                parts.string("refiner", null));
+
+        Map<String, String> provenance = new LinkedHashMap<>();
+        if (top.has("provenance")) {
+            JsonFields prov = top.object("provenance");
+            prov.raw().entrySet().forEach(e -> provenance.put(e.getKey(),
+                    e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : e.getValue().toString()));
+        } else {
+            top.markRead("provenance");
+        }
+
+        List<String> unknown = new ArrayList<>();
+        sections.forEach(section -> unknown.addAll(section.unknownKeys()));
+        if (!unknown.isEmpty() && LOG.isDebugEnabled()) {
+            LOG.debug("{}: ignoring fields this SDK does not know: {}", file, unknown);
+        }
+        return new BundleManifest(version, name, family, description, dtype, tracedOn, prediction, latent, image,
+                text, sampling, limits, partPaths, provenance);
+    }
+
+    private interface Parser<T> {
+        T parse(String text);
+    }
+
+    private static <T> T parseEnum(JsonFields fields, String key, Parser<T> parser) {
+        String value = fields.string(key);
+        try {
+            return parser.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw fields.error(key, e.getMessage());
+        }
+    }
+}

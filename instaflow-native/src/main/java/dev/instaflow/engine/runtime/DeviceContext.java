@@ -1,0 +1,136 @@
+package dev.instaflow.engine.runtime;
+
+import dev.instaflow.Device;
+import dev.instaflow.DeviceUnavailableException;
+import dev.instaflow.Precision;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The device and precision one model runs on. Everything that moves a tensor between host and device, or chooses
+ * a dtype, goes through here, so that "where does this tensor live" has one answer per model.
+ *
+ * <p>Conventions: initial noise is drawn in float32 on the CPU (so a seed gives the same image on every device)
+ * and moved here; latents stay float32 through the sampler; network inputs are cast to the model's precision
+ * and outputs back to float32; timesteps are always float32.
+ */
+public final class DeviceContext implements AutoCloseable {
+    private final Device device;
+    private final Precision precision;
+    private final org.bytedeco.pytorch.Device torchDevice;
+
+    private DeviceContext(Device device, Precision precision) {
+        this.device = device;
+        this.precision = precision;
+        this.torchDevice = device.isCuda()
+                ? new org.bytedeco.pytorch.Device(torch.DeviceType.CUDA, (byte) device.index())
+                : new org.bytedeco.pytorch.Device(torch.DeviceType.CPU);
+        this.torchDevice.retainReference();
+    }
+
+    /**
+     * Resolves {@code requested} ({@link Device#auto()} picks cuda:0 when usable) and checks that it can run
+     * {@code precision}.
+     *
+     * @throws DeviceUnavailableException naming the reason
+     */
+    public static DeviceContext open(Device requested, Precision precision) {
+        TorchRuntime.ensureLoaded();
+        Device device = requested;
+        if (requested.kind() == Device.Kind.AUTO) {
+            device = cudaUsable() ? Device.cuda(0) : Device.cpu();
+        }
+        if (device.isCuda()) {
+            if (!cudaUsable()) {
+                throw new DeviceUnavailableException("device " + device + " was requested but CUDA is not available: "
+                        + CudaDiagnostics.explainUnavailable());
+            }
+            long count = torch.cuda_device_count();
+            if (device.index() >= count) {
+                throw new DeviceUnavailableException("device " + device + " was requested but only " + count
+                        + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
+            }
+        } else if (precision != Precision.FLOAT32) {
+            throw new DeviceUnavailableException("precision " + precision + " needs a CUDA device; on the CPU the SDK"
+                    + " runs float32 only. Load with LoadOptions.precision(Precision.FLOAT32) to cast the weights up,"
+                    + " or use a float32 bundle");
+        }
+        return new DeviceContext(device, precision);
+    }
+
+    private static boolean cudaUsable() {
+        return TorchRuntime.hasCudaNatives() && torch.cuda_is_available();
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    public org.bytedeco.pytorch.Device torchDevice() {
+        return torchDevice;
+    }
+
+    public boolean isCuda() {
+        return device.isCuda();
+    }
+
+    /** The LibTorch dtype of the model's weights and activations. */
+    public ScalarType modelDtype() {
+        return scalarType(precision);
+    }
+
+    public static ScalarType scalarType(Precision precision) {
+        switch (precision) {
+            case FLOAT16:
+                return ScalarType.Half;
+            case BFLOAT16:
+                return ScalarType.BFloat16;
+            default:
+                return ScalarType.Float;
+        }
+    }
+
+    /** Options for a new tensor of {@code dtype} on this device. */
+    public TensorOptions options(ScalarType dtype) {
+        return new TensorOptions(dtype).device(new org.bytedeco.pytorch.DeviceOptional(torchDevice));
+    }
+
+    /** Moves a host tensor here (a no-op on the CPU). */
+    public Tensor upload(Tensor host) {
+        return isCuda() ? host.to(torchDevice, host.scalar_type()) : host;
+    }
+
+    /** Casts a float32 tensor to the model's dtype for a network input (a no-op for float32 models). */
+    public Tensor toModelDtype(Tensor t) {
+        return t.scalar_type() == modelDtype() ? t : t.to(modelDtype());
+    }
+
+    /** Casts a network output back to float32 for the sampler's arithmetic (a no-op for float32 models). */
+    public Tensor toFloat32(Tensor t) {
+        return t.scalar_type() == ScalarType.Float ? t : t.to(ScalarType.Float);
+    }
+
+    /** Waits for queued device work, so that host timings measure it (a no-op on the CPU). */
+    public void synchronize() {
+        if (isCuda()) {
+            torch.cuda_synchronize();
+        }
+    }
+
+    /** Releases the native device handle. */
+    @Override
+    public void close() {
+        torchDevice.releaseReference();
+    }
+
+    @Override
+    public String toString() {
+        return device + "/" + precision;
+    }
+}

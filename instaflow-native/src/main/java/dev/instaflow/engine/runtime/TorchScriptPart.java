@@ -1,0 +1,142 @@
+package dev.instaflow.engine.runtime;
+
+import dev.instaflow.InferenceException;
+import dev.instaflow.InvalidBundleException;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.IValueVector;
+import org.bytedeco.pytorch.JitModule;
+import org.bytedeco.pytorch.Method;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * One TorchScript file of a bundle, loaded onto a device, with its {@code forward} checked for arity at load.
+ * Calls are thread-safe (LibTorch's module forward is re-entrant); {@link #close()} is not concurrent with calls
+ * (the model's lifecycle lock sees to that). Native failures become exceptions that name the part and keep
+ * LibTorch's message.
+ */
+public final class TorchScriptPart implements AutoCloseable {
+    private final String role;
+    private final Path file;
+    private final String field;
+    private final JitModule module;
+    private boolean closed;
+
+    private TorchScriptPart(String role, Path file, String field, JitModule module) {
+        this.role = role;
+        this.file = file;
+        this.field = field;
+        this.module = module;
+    }
+
+    /**
+     * Loads {@code file} as the part {@code role} (e.g. "denoiser") onto the context's device and precision.
+     *
+     * @param field          the manifest field that named the file, for messages
+     * @param inputs         the number of tensor inputs {@code forward} must take
+     * @param signature      the expected signature, for messages, e.g. {@code (sample, timestep, text)}
+     * @throws InvalidBundleException if the file is not a TorchScript archive or its forward does not fit
+     */
+    public static TorchScriptPart load(String role, Path file, String field, int inputs, String signature,
+                                       DeviceContext context) {
+        TorchRuntime.ensureLoaded();
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidBundleException(file, field, "the " + role + " part is missing");
+        }
+        JitModule module;
+        try {
+            module = torch.load(file.toString(), new DeviceOptional(context.torchDevice()), false);
+        } catch (RuntimeException e) {
+            throw new InvalidBundleException(file, field, "is not a loadable TorchScript archive (truncated or"
+                    + " corrupt?): " + NativeErrors.summary(e), e);
+        }
+        // Keep the module out of whatever PointerScope the caller has open: it lives until close().
+        module.retainReference();
+        try {
+            if (!module.find_method("forward").has_value()) {
+                throw new InvalidBundleException(file, field, "has no forward method; a " + role + " part needs forward"
+                        + signature);
+            }
+            Method forward = module.get_method("forward");
+            long actual = forward.num_inputs() - 1; // minus self
+            if (actual != inputs) {
+                throw new InvalidBundleException(file, field, "forward takes " + actual + " input(s); a " + role
+                        + " part takes " + inputs + ": forward" + signature);
+            }
+            module.eval();
+            if (context.modelDtype() != torch.ScalarType.Float) {
+                module.to(context.modelDtype());
+            }
+            return new TorchScriptPart(role, file, field, module);
+        } catch (RuntimeException e) {
+            module.releaseReference();
+            if (e instanceof InvalidBundleException) {
+                throw e;
+            }
+            throw new InvalidBundleException(file, field, "could not be prepared as the " + role + " part: "
+                    + NativeErrors.summary(e), e);
+        }
+    }
+
+    /**
+     * Runs {@code forward} and returns its tensor (the first element when it returns a tuple, as Hugging Face
+     * text encoders do).
+     *
+     * @throws InferenceException naming the part, with LibTorch's message
+     */
+    public Tensor forward(Tensor... inputs) {
+        if (closed) {
+            throw new IllegalStateException("the " + role + " part (" + file.getFileName() + ") is closed");
+        }
+        IValue out;
+        try {
+            IValueVector args = new IValueVector();
+            for (Tensor t : inputs) {
+                args.push_back(new IValue(t));
+            }
+            out = module.forward(args);
+        } catch (RuntimeException e) {
+            throw new InferenceException("the " + role + " part (" + file.getFileName() + ") failed: "
+                    + NativeErrors.summary(e), e);
+        }
+        if (out.isTensor()) {
+            return out.toTensor();
+        }
+        if (out.isTuple() && out.toTuple().elements().size() > 0 && out.toTuple().elements().get(0).isTensor()) {
+            return out.toTuple().elements().get(0).toTensor();
+        }
+        throw new InferenceException("the " + role + " part (" + file.getFileName() + ") returned "
+                + out.tagKind().getString() + "; expected a tensor", null);
+    }
+
+    public String role() {
+        return role;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The manifest field that named this part, such as {@code parts.denoiser}. */
+    public String field() {
+        return field;
+    }
+
+    /** The underlying module, for tools that inspect or rewrite parts (bundle assembly, training). */
+    public JitModule module() {
+        return module;
+    }
+
+    /** Frees the module. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            module.releaseReference();
+        }
+    }
+}

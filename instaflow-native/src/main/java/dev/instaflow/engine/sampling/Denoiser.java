@@ -1,0 +1,75 @@
+package dev.instaflow.engine.sampling;
+
+import dev.instaflow.InferenceException;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.engine.bundle.Bundle;
+import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.runtime.DeviceContext;
+import dev.instaflow.engine.runtime.Shapes;
+import dev.instaflow.engine.runtime.TorchScriptPart;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The denoiser part (a UNet): {@code (sample, timestep float32 [B], text [B,L,D]) -> [B,C,h,w]}. What the output
+ * means (velocity or noise) is the manifest's {@code prediction.type}; this class only runs the network, casting
+ * the float32 sample to the model's dtype and the output back to float32.
+ */
+public final class Denoiser implements AutoCloseable {
+    static final String SIGNATURE = "(sample: [B,C,h,w], timestep: float32 [B], encoder_hidden_states: [B,L,D])"
+            + " -> [B,C,h,w]";
+
+    private final TorchScriptPart part;
+    private final DeviceContext context;
+
+    private Denoiser(TorchScriptPart part, DeviceContext context) {
+        this.part = part;
+        this.context = context;
+    }
+
+    public static Denoiser load(Bundle bundle, DeviceContext context) {
+        return new Denoiser(TorchScriptPart.load("denoiser", bundle.denoiser(), "parts.denoiser", 3, SIGNATURE,
+                context), context);
+    }
+
+    /** One network evaluation; the output has the sample's shape and is float32. */
+    public Tensor predict(Tensor sample, Tensor timestep, Tensor text) {
+        Tensor out = part.forward(context.toModelDtype(sample), timestep, text);
+        long[] shape = sample.sizes().vec().get();
+        String problem = Shapes.mismatch(out, shape);
+        if (problem != null) {
+            throw new InferenceException("the denoiser part (" + part.file().getFileName() + ") returned " + problem
+                    + " (the sample's shape)", null);
+        }
+        return context.toFloat32(out);
+    }
+
+    /** Runs the part once on the smallest latent the manifest allows and checks the output shape. */
+    public void validate(BundleManifest manifest, double timestep) {
+        int side = manifest.image().sizeMultiple() / manifest.latent().vaeScaleFactor();
+        Tensor sample = torch.zeros(new long[] {1, manifest.latent().channels(), side, side},
+                context.options(ScalarType.Float));
+        Tensor t = torch.full(new long[] {1}, new org.bytedeco.pytorch.Scalar(timestep),
+                context.options(ScalarType.Float));
+        Tensor text = torch.zeros(new long[] {1, manifest.text().maxLength(), manifest.text().hiddenSize()},
+                context.options(context.modelDtype()));
+        try {
+            predict(sample, t, text);
+        } catch (InferenceException e) {
+            throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check on a "
+                    + side + "x" + side + " latent: " + e.getMessage() + "; expected forward" + SIGNATURE
+                    + " with C = latent.channels = " + manifest.latent().channels() + ", L = " + manifest.text().maxLength()
+                    + ", D = " + manifest.text().hiddenSize() + manifest.tracedDeviceHint(context.isCuda()), e);
+        }
+    }
+
+    public TorchScriptPart part() {
+        return part;
+    }
+
+    @Override
+    public void close() {
+        part.close();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.instaflow.engine.sampling;
+
+/**
+ * FlowTurbo's time grid: {@code s = torch.linspace(0, 1, N+1)} in float32, reproduced bit for bit, with
+ * {@code delta = s_1 - s_0} for every step and the denoiser timestep {@code (1 - s) * timeScale} as two float32
+ * operations.
+ *
+ * <p>torch's CPU linspace computes {@code step = 1f / N} and fills the first half from the start
+ * ({@code s_i = step * i}) and the second half from the end ({@code s_i = 1 - step * (N - i)}), so for N = 3,
+ * {@code s_2 = 0.6666666} (0x3f2aaaaa), not {@code float(2/3)}.
+ */
+public final class LinspaceGrid implements TimeGrid {
+    private final int steps;
+    private final float timeScale;
+    private final float[] s;
+
+    public LinspaceGrid(int steps, double timeScale) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        }
+        this.steps = steps;
+        this.timeScale = (float) timeScale;
+        this.s = linspace01(steps + 1);
+    }
+
+    /** torch.linspace(0, 1, points, dtype=float32) on the CPU. */
+    static float[] linspace01(int points) {
+        float[] out = new float[points];
+        if (points == 1) {
+            out[0] = 0f;
+            return out;
+        }
+        float step = 1f / (float) (points - 1);
+        int halfway = points / 2;
+        for (int i = 0; i < points; i++) {
+            out[i] = i < halfway ? 0f + step * (float) i : 1f - step * (float) (points - i - 1);
+        }
+        return out;
+    }
+
+    @Override
+    public int steps() {
+        return steps;
+    }
+
+    @Override
+    public float time(int i) {
+        return s[i];
+    }
+
+    @Override
+    public float timestep(int i) {
+        float oneMinus = 1f - s[i];
+        return oneMinus * timeScale;
+    }
+
+    /** {@code s_1 - s_0}, the same for every step. */
+    public float delta() {
+        return s[1] - s[0];
+    }
+
+    /** {@code delta / 2}. */
+    public float halfDelta() {
+        return delta() / 2f;
+    }
+
+    /** The whole grid s_0..s_N. */
+    public float[] points() {
+        return s.clone();
+    }
+}

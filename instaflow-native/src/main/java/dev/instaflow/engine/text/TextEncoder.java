@@ -1,0 +1,66 @@
+package dev.instaflow.engine.text;
+
+import dev.instaflow.InferenceException;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.engine.bundle.Bundle;
+import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.runtime.DeviceContext;
+import dev.instaflow.engine.runtime.Shapes;
+import dev.instaflow.engine.runtime.TorchScriptPart;
+import dev.instaflow.engine.runtime.Tensors;
+import org.bytedeco.pytorch.Tensor;
+
+import java.util.List;
+
+/** The text encoder part: framed token ids {@code int64 [B,L]} to prompt embeddings {@code [B,L,D]}. */
+public final class TextEncoder implements AutoCloseable {
+    static final String SIGNATURE = "(input_ids: int64 [B,L]) -> [B,L,D] (last_hidden_state)";
+
+    private final TorchScriptPart part;
+    private final BundleManifest.Text spec;
+    private final DeviceContext context;
+
+    private TextEncoder(TorchScriptPart part, BundleManifest.Text spec, DeviceContext context) {
+        this.part = part;
+        this.spec = spec;
+        this.context = context;
+    }
+
+    public static TextEncoder load(Bundle bundle, DeviceContext context) {
+        TorchScriptPart part = TorchScriptPart.load("text encoder", bundle.textEncoder(), "parts.text_encoder", 1,
+                SIGNATURE, context);
+        return new TextEncoder(part, bundle.manifest().text(), context);
+    }
+
+    /** Embeddings of the batch's rows, in the model's dtype, on the model's device. */
+    public Tensor encode(TokenizedBatch batch) {
+        Tensor ids = context.upload(Tensors.fromLongs(batch.ids(), batch.size(), batch.maxLength()));
+        Tensor out = part.forward(ids);
+        String problem = Shapes.mismatch(out, batch.size(), spec.maxLength(), spec.hiddenSize());
+        if (problem != null) {
+            throw new InferenceException("the text encoder part (" + part.file().getFileName() + ") returned "
+                    + problem + " ([batch, text.max_length, text.hidden_size])", null);
+        }
+        return out;
+    }
+
+    /** Runs the part once and checks its output shape against the manifest. */
+    public void validate(ClipTokenizer tokenizer) {
+        try {
+            encode(tokenizer.encode(List.of("")));
+        } catch (InferenceException e) {
+            throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
+                    + e.getMessage() + "; expected forward" + SIGNATURE + " with L = " + spec.maxLength()
+                    + " and D = text.hidden_size = " + spec.hiddenSize(), e);
+        }
+    }
+
+    public TorchScriptPart part() {
+        return part;
+    }
+
+    @Override
+    public void close() {
+        part.close();
+    }
+}
