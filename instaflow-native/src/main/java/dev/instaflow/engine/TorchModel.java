@@ -63,7 +63,8 @@ public final class TorchModel implements LoadedModel {
 
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         opened.push(device);
-        try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+        try {
+            // Parts are loaded (and cast) outside inference mode, so their weights are ordinary tensors.
             ClipTokenizer tokenizer = push(opened, ClipTokenizer.load(bundle.tokenizer(), m.text()));
             TextEncoder textEncoder = push(opened, TextEncoder.load(bundle, device));
             Denoiser denoiser = push(opened, Denoiser.load(bundle, device));
@@ -71,11 +72,13 @@ public final class TorchModel implements LoadedModel {
             Optional<VelocityRefiner> refiner = bundle.refiner().isPresent()
                     ? Optional.of(push(opened, VelocityRefiner.load(bundle, device))) : Optional.empty();
 
-            textEncoder.validate(tokenizer);
-            denoiser.validate(m, m.prediction().type() == PredictionType.VELOCITY
-                    ? m.prediction().timeScale() : m.prediction().timestep());
-            vae.validate(m);
-            refiner.ifPresent(r -> r.validate(m));
+            try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+                textEncoder.validate(tokenizer);
+                denoiser.validate(m, m.prediction().type() == PredictionType.VELOCITY
+                        ? m.prediction().timeScale() : m.prediction().timestep());
+                vae.validate(m);
+                refiner.ifPresent(r -> r.validate(m));
+            }
 
             GenerationPipeline pipeline = new GenerationPipeline(m, device,
                     new TextConditioner(tokenizer, textEncoder), denoiser, refiner,

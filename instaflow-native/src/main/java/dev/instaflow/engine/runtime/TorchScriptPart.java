@@ -67,10 +67,7 @@ public final class TorchScriptPart implements AutoCloseable {
                 throw new InvalidBundleException(file, field, "forward takes " + actual + " input(s); a " + role
                         + " part takes " + inputs + ": forward" + signature);
             }
-            module.eval();
-            if (context.modelDtype() != torch.ScalarType.Float) {
-                module.to(context.modelDtype());
-            }
+            ModulePreparation.prepare(module, context.modelDtype());
             return new TorchScriptPart(role, file, field, module);
         } catch (RuntimeException e) {
             module.releaseReference();

@@ -1,0 +1,374 @@
+package dev.instaflow.engine.assembly;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.instaflow.Device;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.LoadOptions;
+import dev.instaflow.Precision;
+import dev.instaflow.engine.TorchModel;
+import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.runtime.TorchRuntime;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Makes a bundle from TorchScript parts and a tokenizer folder (the {@code instaflow bundle} command). What can be
+ * learned by running the parts once on the CPU is learned: the text width (text encoder on one framed prompt), the
+ * latent channels and upscaling factor (VAE decoder on trial latents), the size multiple (the smallest latent
+ * multiple the denoiser accepts), the weights' dtype and device. The rest comes from the {@link BundlePreset};
+ * explicit settings override both. The bundle is written to a temporary sibling folder, loaded and checked there,
+ * and only then renamed into place, so a failure never leaves a half-written bundle.
+ */
+public final class BundleAssembler {
+    private static final String[] TOKENIZER_FILES = {"vocab.json", "merges.txt", "special_tokens_map.json",
+        "tokenizer_config.json", "tokenizer.json"};
+    private static final int[] LATENT_CHANNEL_GUESSES = {4, 8, 16, 3, 1, 2, 6, 12, 32};
+    private static final int[] LATENT_MULTIPLES = {1, 2, 4, 8, 16, 32, 64};
+
+    private Path textEncoder;
+    private Path denoiser;
+    private Path vaeDecoder;
+    private Path tokenizer;
+    private Path refiner;
+    private BundlePreset preset = BundlePreset.INSTAFLOW;
+    private String name;
+    private Integer width;
+    private Integer height;
+    private Integer steps;
+    private Double guidance;
+    private Integer sizeMultiple;
+    private Double scalingFactor;
+    private String negativePrompt;
+    private final Map<String, String> provenance = new LinkedHashMap<>();
+
+    public BundleAssembler textEncoder(Path p) { this.textEncoder = p; return this; }
+    public BundleAssembler denoiser(Path p) { this.denoiser = p; return this; }
+    public BundleAssembler vaeDecoder(Path p) { this.vaeDecoder = p; return this; }
+    public BundleAssembler tokenizer(Path folder) { this.tokenizer = folder; return this; }
+    public BundleAssembler refiner(Path p) { this.refiner = p; return this; }
+    public BundleAssembler preset(BundlePreset p) { this.preset = p; return this; }
+    public BundleAssembler name(String n) { this.name = n; return this; }
+    public BundleAssembler width(int w) { this.width = w; return this; }
+    public BundleAssembler height(int h) { this.height = h; return this; }
+    public BundleAssembler steps(int s) { this.steps = s; return this; }
+    public BundleAssembler guidance(double g) { this.guidance = g; return this; }
+    public BundleAssembler sizeMultiple(int m) { this.sizeMultiple = m; return this; }
+    public BundleAssembler scalingFactor(double f) { this.scalingFactor = f; return this; }
+    public BundleAssembler negativePrompt(String n) { this.negativePrompt = n; return this; }
+    public BundleAssembler provenance(String key, String value) { this.provenance.put(key, value); return this; }
+
+    /**
+     * Assembles the bundle into {@code out}, which must not exist or be empty.
+     *
+     * @return the manifest written
+     * @throws InvalidBundleException if a part or the tokenizer is unusable (naming the file)
+     * @throws IllegalArgumentException if a required input is missing or {@code out} is not empty
+     */
+    public BundleManifest assemble(Path out) {
+        requireInputs(out);
+        TorchRuntime.ensureLoaded();
+        BundleManifest.Text framing = TokenizerFraming.read(tokenizer);
+        BundleManifest manifest;
+        try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+            manifest = learn(framing);
+        }
+        Path staging = stage(manifest, out);
+        try {
+            check(staging, manifest);
+            Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            deleteTree(staging);
+            throw new UncheckedIOException("could not move the bundle into " + out, e);
+        } catch (RuntimeException e) {
+            deleteTree(staging);
+            throw e;
+        }
+        return manifest;
+    }
+
+    private void requireInputs(Path out) {
+        for (Object[] input : new Object[][] {{textEncoder, "--text-encoder"}, {denoiser, "--denoiser"},
+            {vaeDecoder, "--vae-decoder"}, {tokenizer, "--tokenizer"}}) {
+            if (input[0] == null) {
+                throw new IllegalArgumentException("missing " + input[1]);
+            }
+            if (!Files.exists((Path) input[0])) {
+                throw new IllegalArgumentException(input[1] + " " + input[0] + " does not exist");
+            }
+        }
+        if (!Files.isDirectory(tokenizer)) {
+            throw new IllegalArgumentException("--tokenizer " + tokenizer + " is not a folder");
+        }
+        if (refiner != null && !Files.isRegularFile(refiner)) {
+            throw new IllegalArgumentException("--refiner " + refiner + " does not exist");
+        }
+        if (Files.exists(out)) {
+            try (Stream<Path> entries = Files.list(out)) {
+                if (!Files.isDirectory(out) || entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException("output " + out + " already exists and is not an empty folder");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private BundleManifest learn(BundleManifest.Text framing) {
+        int hiddenSize;
+        Precision dtype;
+        String tracedOn;
+        try (ProbedPart te = ProbedPart.load("text encoder", textEncoder)) {
+            long[] ids = new long[framing.maxLength()];
+            java.util.Arrays.fill(ids, framing.padId());
+            ids[0] = framing.bosId();
+            ids[1] = framing.eosId();
+            Tensor out = te.forwardOrExplain("token ids [1, " + framing.maxLength() + "]",
+                    dev.instaflow.engine.runtime.Tensors.fromLongs(ids, 1, framing.maxLength()));
+            if (out.dim() != 3 || out.size(1) != framing.maxLength()) {
+                throw new InvalidBundleException(textEncoder, null, "the text encoder returned " + ProbedPart.shape(out)
+                        + " for ids [1, " + framing.maxLength() + "]; expected [1, " + framing.maxLength() + ", D]");
+            }
+            hiddenSize = Math.toIntExact(out.size(2));
+        }
+        int channels;
+        int factor;
+        try (ProbedPart vae = ProbedPart.load("VAE decoder", vaeDecoder)) {
+            dtype = vae.dtype();
+            tracedOn = vae.device();
+            int side = 8;
+            Optional<int[]> found = Optional.empty();
+            for (int c : LATENT_CHANNEL_GUESSES) {
+                Optional<Tensor> out = vae.tryForward(ProbedPart.zeros(1, c, side, side));
+                if (out.isPresent() && out.get().dim() == 4 && out.get().size(1) == 3
+                        && out.get().size(2) % side == 0 && out.get().size(2) == out.get().size(3)) {
+                    found = Optional.of(new int[] {c, Math.toIntExact(out.get().size(2) / side)});
+                    break;
+                }
+            }
+            int[] geometry = found.orElseThrow(() -> new InvalidBundleException(vaeDecoder, null,
+                    "the VAE decoder accepted no trial latent [1, C, 8, 8] (C in " + java.util.Arrays.toString(
+                            LATENT_CHANNEL_GUESSES) + ") with an image [1, 3, 8f, 8f] out"));
+            channels = geometry[0];
+            factor = geometry[1];
+        }
+        int multiple;
+        BundleManifest.Prediction prediction = preset.prediction();
+        double probeTime = prediction.type() == dev.instaflow.PredictionType.VELOCITY ? prediction.timeScale()
+                : prediction.timestep();
+        try (ProbedPart unet = ProbedPart.load("denoiser", denoiser)) {
+            Tensor text = ProbedPart.zeros(1, framing.maxLength(), hiddenSize);
+            Tensor t = ProbedPart.full(1, probeTime);
+            Integer learned = null;
+            for (int m : LATENT_MULTIPLES) {
+                int side = 3 * m; // an odd factor, so each downsampling level must divide evenly
+                Optional<Tensor> out = unet.tryForward(ProbedPart.zeros(1, channels, side, side), t, text);
+                if (out.isPresent() && out.get().dim() == 4 && out.get().size(1) == channels
+                        && out.get().size(2) == side) {
+                    learned = m;
+                    break;
+                }
+            }
+            if (learned == null) {
+                // Report the real error on a plain size.
+                unet.forwardOrExplain("sample [1, " + channels + ", 64, 64], timestep [1], text [1, "
+                        + framing.maxLength() + ", " + hiddenSize + "]", ProbedPart.zeros(1, channels, 64, 64), t, text);
+                throw new InvalidBundleException(denoiser, null, "the denoiser accepted no trial latent size (3 x 2^k)");
+            }
+            multiple = learned * factor;
+        }
+        if (refiner != null) {
+            try (ProbedPart r = ProbedPart.load("velocity refiner", refiner)) {
+                Tensor x = ProbedPart.zeros(1, channels, multiple / factor, multiple / factor);
+                r.forwardOrExplain("x, v [1, " + channels + ", h, w], s [1]", x, x, ProbedPart.full(1, 0.5));
+            }
+        }
+        int sizeStep = sizeMultiple != null ? sizeMultiple : multiple;
+        if (sizeStep % factor != 0 || sizeStep % multiple != 0) {
+            throw new IllegalArgumentException("--size-multiple " + sizeStep + " must be a multiple of the learned "
+                    + multiple + " (VAE factor " + factor + " times the denoiser's downsampling)");
+        }
+        int defaultSide = roundUp(BundlePreset.DEFAULT_LATENT_SIDE * factor, sizeStep);
+        int w = width != null ? width : defaultSide;
+        int h = height != null ? height : defaultSide;
+        Map<String, String> prov = new LinkedHashMap<>();
+        prov.put("created_by", "instaflow bundle (instaflow-java)");
+        prov.put("created_at", Instant.now().toString());
+        prov.put("preset", preset.id());
+        prov.put("source_text_encoder", textEncoder.getFileName().toString());
+        prov.put("source_denoiser", denoiser.getFileName().toString());
+        prov.put("source_vae_decoder", vaeDecoder.getFileName().toString());
+        prov.putAll(provenance);
+        return new BundleManifest(BundleManifest.CURRENT_VERSION,
+                name != null ? name : denoiser.toAbsolutePath().getParent().getFileName() + "-" + preset.id(),
+                preset.id(), "", dtype, tracedOn, prediction,
+                new BundleManifest.Latent(channels, factor, scalingFactor != null ? scalingFactor : preset.scalingFactor()),
+                new BundleManifest.Image(w, h, sizeStep), new BundleManifest.Text(framing.maxLength(), hiddenSize,
+                framing.bosId(), framing.eosId(), framing.padId()),
+                new BundleManifest.Sampling(preset.sampler(), steps != null ? steps : preset.steps(),
+                        guidance != null ? guidance : preset.guidance(), negativePrompt != null ? negativePrompt : ""),
+                new BundleManifest.Limits(Math.max(2048, Math.max(w, h)), 16, 1000),
+                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer",
+                        refiner != null ? "refiner.pt" : null), prov);
+    }
+
+    private static int roundUp(int value, int multiple) {
+        return ((value + multiple - 1) / multiple) * multiple;
+    }
+
+    private Path stage(BundleManifest manifest, Path out) {
+        Path parent = out.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+            if (Files.isDirectory(out)) {
+                Files.delete(out); // empty, checked before
+            }
+            Path staging = Files.createTempDirectory(parent, "." + out.getFileName() + ".partial-");
+            try {
+                Files.copy(textEncoder, staging.resolve("text_encoder.pt"));
+                Files.copy(denoiser, staging.resolve("denoiser.pt"));
+                Files.copy(vaeDecoder, staging.resolve("vae_decoder.pt"));
+                if (refiner != null) {
+                    Files.copy(refiner, staging.resolve("refiner.pt"));
+                }
+                Path tok = Files.createDirectory(staging.resolve("tokenizer"));
+                for (String f : TOKENIZER_FILES) {
+                    if (Files.isRegularFile(tokenizer.resolve(f))) {
+                        Files.copy(tokenizer.resolve(f), tok.resolve(f));
+                    }
+                }
+                ManifestWriter.write(manifest, staging);
+                return staging;
+            } catch (IOException | RuntimeException e) {
+                deleteTree(staging);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the bundle next to " + out, e);
+        }
+    }
+
+    /** Loads the staged bundle as the SDK will (float32 on the CPU), which runs every load-time check. */
+    private static void check(Path staging, BundleManifest manifest) {
+        LoadOptions options = LoadOptions.builder().device(Device.cpu()).precision(Precision.FLOAT32).build();
+        if (manifest.tracedOn().equals("cuda")) {
+            return; // cannot be loaded here; its parts were already run on the CPU above
+        }
+        TorchModel.load(staging, options).close();
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // best effort: a leftover staging folder is named .<out>.partial-*
+        }
+    }
+
+    /** Reads the framing ids (bos, eos, pad) and the text length from a tokenizer folder's own files. */
+    static final class TokenizerFraming {
+        private TokenizerFraming() {
+        }
+
+        static BundleManifest.Text read(Path folder) {
+            JsonObject vocab = vocabulary(folder);
+            JsonObject config = optionalJson(folder.resolve("tokenizer_config.json"));
+            JsonObject special = optionalJson(folder.resolve("special_tokens_map.json"));
+            String bos = token(special, config, "bos_token", "<|startoftext|>");
+            String eos = token(special, config, "eos_token", "<|endoftext|>");
+            String pad = token(special, config, "pad_token", eos);
+            int maxLength = 77;
+            if (config != null && config.has("model_max_length") && config.get("model_max_length").isJsonPrimitive()) {
+                double v = config.get("model_max_length").getAsDouble();
+                if (v >= 3 && v <= 4096) {
+                    maxLength = (int) v;
+                }
+            }
+            return new BundleManifest.Text(maxLength, 0, id(folder, vocab, bos), id(folder, vocab, eos),
+                    id(folder, vocab, pad));
+        }
+
+        private static long id(Path folder, JsonObject vocab, String token) {
+            JsonElement id = vocab.get(token);
+            if (id == null) {
+                throw new InvalidBundleException(folder, null, "the vocabulary has no entry for the special token \""
+                        + token + "\"");
+            }
+            return id.getAsLong();
+        }
+
+        private static JsonObject vocabulary(Path folder) {
+            Path vocab = folder.resolve("vocab.json");
+            if (Files.isRegularFile(vocab)) {
+                return optionalJson(vocab);
+            }
+            Path tokenizerJson = folder.resolve("tokenizer.json");
+            if (Files.isRegularFile(tokenizerJson)) {
+                JsonObject root = optionalJson(tokenizerJson);
+                JsonObject model = root.getAsJsonObject("model");
+                if (model != null && model.has("vocab")) {
+                    JsonObject v = model.getAsJsonObject("vocab").deepCopy();
+                    if (root.has("added_tokens")) {
+                        root.getAsJsonArray("added_tokens").forEach(t -> v.add(
+                                t.getAsJsonObject().get("content").getAsString(), t.getAsJsonObject().get("id")));
+                    }
+                    return v;
+                }
+            }
+            throw new InvalidBundleException(folder, null, "no vocab.json (with merges.txt) or tokenizer.json in the"
+                    + " tokenizer folder");
+        }
+
+        private static String token(JsonObject special, JsonObject config, String key, String fallback) {
+            for (JsonObject source : new JsonObject[] {special, config}) {
+                if (source != null && source.has(key) && !source.get(key).isJsonNull()) {
+                    JsonElement e = source.get(key);
+                    if (e.isJsonObject() && e.getAsJsonObject().has("content")) {
+                        return e.getAsJsonObject().get("content").getAsString();
+                    }
+                    if (e.isJsonPrimitive()) {
+                        return e.getAsString();
+                    }
+                }
+            }
+            return fallback;
+        }
+
+        private static JsonObject optionalJson(Path file) {
+            if (!Files.isRegularFile(file)) {
+                return null;
+            }
+            try {
+                return JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+            } catch (IOException | RuntimeException e) {
+                throw new InvalidBundleException(file, null, "is not a readable JSON object: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    static List<String> tokenizerFiles() {
+        return List.of(TOKENIZER_FILES);
+    }
+}
