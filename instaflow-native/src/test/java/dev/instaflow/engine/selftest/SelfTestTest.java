@@ -1,0 +1,86 @@
+package dev.instaflow.engine.selftest;
+
+import dev.instaflow.Device;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.LoadOptions;
+import dev.instaflow.engine.runtime.TorchRuntime;
+import dev.instaflow.engine.testing.SharedFixtures;
+import dev.instaflow.engine.testing.TinyBundle;
+import org.bytedeco.pytorch.JitModule;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.parameter_list;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A stored self-test built from a reference case: passes on the bundle, fails on tampered weights. */
+class SelfTestTest {
+    @TempDir
+    Path temp;
+
+    static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).threads(1).build();
+
+    static Path bundleWithSelfTest(Path dir) throws IOException {
+        Path bundle = TinyBundle.create(dir);
+        Path ref = SharedFixtures.referenceCase("rf2_n4_cfg1.5");
+        Path st = Files.createDirectories(bundle.resolve("selftest"));
+        Files.copy(ref.resolve("initial_noise.bin"), st.resolve("noise.bin"));
+        Files.copy(ref.resolve("image_uint8.bin"), st.resolve("expected_uint8.bin"));
+        Files.writeString(st.resolve("selftest.json"), "{\"format\": \"instaflow-selftest\", \"version\": 1,"
+                + " \"prompt\": \"a photo of a cat\", \"negative_prompt\": \"\", \"sampler\": \"euler\", \"steps\": 4,"
+                + " \"guidance\": 1.5, \"width\": 32, \"height\": 32, \"noise\": \"noise.bin\","
+                + " \"noise_shape\": [1, 4, 16, 16], \"expected_image\": \"expected_uint8.bin\","
+                + " \"tolerance\": {\"max_abs_uint8\": 1, \"min_psnr_db\": 40},"
+                + " \"reference\": {\"pipeline\": \"tiny-sd15 rf2_n4_cfg1.5\"}}");
+        return bundle;
+    }
+
+    @Test
+    void passesOnTheBundleItWasMadeFor() throws IOException {
+        SelfTestReport report = SelfTest.run(bundleWithSelfTest(temp.resolve("ok")), CPU);
+        assertTrue(report.passed(), report.toString());
+        assertTrue(report.maxAbsUint8() <= 1, report.toString());
+    }
+
+    @Test
+    void failsOnTamperedWeights() throws IOException {
+        Path bundle = bundleWithSelfTest(temp.resolve("tampered"));
+        TorchRuntime.ensureLoaded();
+        JitModule unet = torch.load(bundle.resolve("unet.pt").toString());
+        try (NoGradGuard g = new NoGradGuard()) {
+            parameter_list params = unet.parameters(true);
+            params.begin().access().mul_(new Scalar(1.05)); // the first weight, 5 % off
+        }
+        unet.save(bundle.resolve("unet.pt").toString());
+
+        SelfTestReport report = SelfTest.run(bundle, CPU);
+        assertFalse(report.passed(), report.toString());
+        assertTrue(report.toString().startsWith("FAIL"), report.toString());
+    }
+
+    @Test
+    void aBundleWithoutSelfTestSaysSo() {
+        Path bundle = TinyBundle.create(temp.resolve("none"));
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU));
+        assertTrue(e.getMessage().contains("no self-test"), e.getMessage());
+    }
+
+    @Test
+    void aTruncatedNoiseFileIsNamed() throws IOException {
+        Path bundle = bundleWithSelfTest(temp.resolve("short"));
+        Files.write(bundle.resolve("selftest/noise.bin"), new byte[12]);
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU));
+        assertTrue(e.getMessage().contains("noise.bin") && e.getMessage().contains("4096"), e.getMessage());
+        assertEquals(bundle.resolve("selftest/noise.bin"), e.file());
+    }
+}
