@@ -1,0 +1,218 @@
+package dev.instaflow.engine.bundle;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.instaflow.Device;
+import dev.instaflow.InstaFlow;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.LoadOptions;
+import dev.instaflow.engine.authoring.ScriptModuleBuilder;
+import dev.instaflow.engine.testing.TinyBundle;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every way a bundle can be wrong gives an {@link InvalidBundleException} at load that names the file, the field
+ * where there is one, and what was expected — never a JVM crash and never an error deep inside a generation.
+ */
+class InvalidBundleTest {
+    static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).threads(1).build();
+
+    @TempDir
+    Path temp;
+
+    Path bundle;
+
+    private Path tiny() {
+        bundle = TinyBundle.create(temp.resolve("bundle"));
+        return bundle;
+    }
+
+    private void editManifest(Consumer<JsonObject> edit) throws IOException {
+        Path file = bundle.resolve("manifest.json");
+        JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        edit.accept(json);
+        Files.writeString(file, json.toString());
+    }
+
+    private InvalidBundleException loadFails() {
+        return assertThrows(InvalidBundleException.class, () -> InstaFlow.load(bundle, CPU).close());
+    }
+
+    private static void assertMentions(InvalidBundleException e, String... fragments) {
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "message '" + e.getMessage() + "' should mention '" + f + "'");
+        }
+    }
+
+    @Test
+    void aFieldWithTheWrongTypeIsNamed() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("latent").addProperty("channels", "four"));
+        InvalidBundleException e = loadFails();
+        assertEquals(bundle.toRealPath().resolve("manifest.json"), e.file());
+        assertEquals("latent.channels", e.field().orElseThrow());
+        assertMentions(e, "expected an integer", "\"four\"");
+    }
+
+    @Test
+    void aFractionalIntegerAndAnOutOfRangeValueAreNamed() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("text").addProperty("max_length", 77.5));
+        assertMentions(loadFails(), "text.max_length", "expected an integer");
+        editManifest(j -> {
+            j.getAsJsonObject("text").addProperty("max_length", 77);
+            j.getAsJsonObject("latent").addProperty("scaling_factor", -1);
+        });
+        assertMentions(loadFails(), "latent.scaling_factor", "> 0");
+    }
+
+    @Test
+    void aMissingFieldIsNamed() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("prediction").remove("time_scale"));
+        InvalidBundleException e = loadFails();
+        assertEquals("prediction.time_scale", e.field().orElseThrow());
+        assertMentions(e, "is missing");
+    }
+
+    @Test
+    void aNewerFormatVersionAsksForAnUpgrade() throws IOException {
+        tiny();
+        editManifest(j -> j.addProperty("format_version", 2));
+        InvalidBundleException e = loadFails();
+        assertEquals("format_version", e.field().orElseThrow());
+        assertMentions(e, "format version 2", "reads version 1", "upgrade");
+    }
+
+    @Test
+    void unknownFieldsAreIgnored() throws IOException {
+        tiny();
+        editManifest(j -> {
+            j.addProperty("added_in_a_later_minor_version", true);
+            j.getAsJsonObject("latent").addProperty("future", "x");
+        });
+        InstaFlow.load(bundle, CPU).close();
+    }
+
+    @Test
+    void notJsonAndMissingManifestAreReported() throws IOException {
+        tiny();
+        Files.writeString(bundle.resolve("manifest.json"), "{ not json");
+        assertMentions(loadFails(), "manifest.json", "not valid JSON");
+        Files.delete(bundle.resolve("manifest.json"));
+        assertMentions(loadFails(), "manifest.json", "no bundle manifest");
+    }
+
+    @Test
+    void partPathsMayNotLeaveTheBundle() throws IOException {
+        tiny();
+        Files.copy(bundle.resolve("unet.pt"), temp.resolve("outside.pt"));
+        editManifest(j -> j.getAsJsonObject("parts").addProperty("denoiser", "../outside.pt"));
+        InvalidBundleException e = loadFails();
+        assertEquals("parts.denoiser", e.field().orElseThrow());
+        assertMentions(e, "leaves the bundle directory");
+
+        editManifest(j -> j.getAsJsonObject("parts").addProperty("denoiser", temp.resolve("outside.pt").toString()));
+        assertMentions(loadFails(), "parts.denoiser", "absolute");
+
+        Files.createSymbolicLink(bundle.resolve("link.pt"), temp.resolve("outside.pt"));
+        editManifest(j -> j.getAsJsonObject("parts").addProperty("denoiser", "link.pt"));
+        assertMentions(loadFails(), "parts.denoiser", "symbolic link", "outside the bundle");
+    }
+
+    @Test
+    void aMissingPartIsNamed() throws IOException {
+        tiny();
+        Files.delete(bundle.resolve("vae_decoder.pt"));
+        InvalidBundleException e = loadFails();
+        assertEquals("parts.vae_decoder", e.field().orElseThrow());
+        assertMentions(e, "vae_decoder.pt", "does not exist");
+    }
+
+    @Test
+    void aTruncatedTorchScriptFileIsNamed() throws IOException {
+        tiny();
+        byte[] unet = Files.readAllBytes(bundle.resolve("unet.pt"));
+        Files.write(bundle.resolve("unet.pt"), java.util.Arrays.copyOf(unet, unet.length / 2));
+        InvalidBundleException e = loadFails();
+        assertTrue(e.file().endsWith("unet.pt"), e.file().toString());
+        assertMentions(e, "not a loadable TorchScript archive");
+    }
+
+    @Test
+    void aCorruptTorchScriptFileIsNamed() throws IOException {
+        tiny();
+        byte[] noise = new byte[4096];
+        new java.util.Random(1).nextBytes(noise);
+        Files.write(bundle.resolve("text_encoder.pt"), noise);
+        InvalidBundleException e = loadFails();
+        assertTrue(e.file().endsWith("text_encoder.pt"));
+        assertMentions(e, "parts.text_encoder", "not a loadable TorchScript archive");
+    }
+
+    @Test
+    void aPartReturningTheWrongRankFailsAtLoad() throws IOException {
+        tiny();
+        new ScriptModuleBuilder("FlatUNet")
+                .define("def forward(self, sample: Tensor, timestep: Tensor, encoder_hidden_states: Tensor) -> Tensor:\n"
+                        + "    return torch.flatten(sample, 1)\n")
+                .save(bundle.resolve("unet.pt"));
+        InvalidBundleException e = loadFails();
+        assertEquals("parts.denoiser", e.field().orElseThrow());
+        assertMentions(e, "unet.pt", "load-time check", "rank 2", "expected forward(sample");
+    }
+
+    @Test
+    void aPartWithTheWrongArityFailsAtLoad() throws IOException {
+        tiny();
+        new ScriptModuleBuilder("TwoInputUNet")
+                .define("def forward(self, sample: Tensor, timestep: Tensor) -> Tensor:\n    return sample\n")
+                .save(bundle.resolve("unet.pt"));
+        assertMentions(loadFails(), "parts.denoiser", "forward takes 2 input(s); a denoiser part takes 3");
+    }
+
+    @Test
+    void aTextEncoderWidthDifferentFromTheManifestFailsAtLoad() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("text").addProperty("hidden_size", 768));
+        InvalidBundleException e = loadFails();
+        assertEquals("parts.text_encoder", e.field().orElseThrow());
+        assertMentions(e, "[1, 77, 32]", "768");
+    }
+
+    @Test
+    void aDecoderScaleDifferentFromTheManifestFailsAtLoad() throws IOException {
+        tiny();
+        editManifest(j -> {
+            j.getAsJsonObject("latent").addProperty("vae_scale_factor", 4);
+            j.getAsJsonObject("image").addProperty("size_multiple", 8);
+        });
+        InvalidBundleException e = loadFails();
+        assertEquals("parts.vae_decoder", e.field().orElseThrow());
+        assertMentions(e, "latent.vae_scale_factor = 4");
+    }
+
+    @Test
+    void aSizeMultipleThatIsNotAMultipleOfTheVaeFactorIsRejected() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("image").addProperty("size_multiple", 3));
+        assertMentions(loadFails(), "image.size_multiple", "multiple of latent.vae_scale_factor (2)");
+    }
+
+    @Test
+    void aBundleDirectoryThatDoesNotExistIsNamed() {
+        Path missing = temp.resolve("nope");
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> InstaFlow.load(missing, CPU));
+        assertEquals(missing, e.file());
+    }
+}
