@@ -1,7 +1,9 @@
 package dev.instaflow.samples.examples;
 
+import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.samples.cli.TestModels;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +27,13 @@ class ExamplesTest {
 
     private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
     private PrintStream originalOut;
+
+    @BeforeAll
+    static void oneThread() {
+        // The examples load with LoadOptions.defaults(); LibTorch's thread count is process-wide, so pin it here
+        // to what Maven asks tests to use (1 on the shared 2-core machine).
+        TorchRuntime.setIntraOpThreads(Integer.parseInt(System.getProperty("instaflow.test.threads", "1")));
+    }
 
     @BeforeEach
     void captureStdout() {
