@@ -1,0 +1,145 @@
+package dev.instaflow.samples.cli;
+
+import dev.instaflow.Generation;
+import dev.instaflow.GenerationRequest;
+import dev.instaflow.InstaFlow;
+import dev.instaflow.ModelInfo;
+import dev.instaflow.PromptTokens;
+import dev.instaflow.Sampler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code instaflow generate}: prompts to PNG files. */
+@Command(name = "generate", sortOptions = false,
+        header = "Generates images from prompts and writes PNG files.",
+        description = {"Unset values take the model's defaults from its manifest. One image is written to --out exactly;"
+                    + " several (more prompts or --num-images) to NAME-0.png, NAME-1.png, ... in batch order,"
+                    + " each prompt's images consecutive."})
+final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", required = true,
+            description = "Prompt; repeat the flag for several prompts in one batch.")
+    List<String> prompts;
+
+    @Option(names = "--negative-prompt", paramLabel = "TEXT",
+            description = "Negative prompt (used only when guidance is above 1).")
+    String negativePrompt;
+
+    @Option(names = "--seed", paramLabel = "N", converter = Converters.SeedConverter.class,
+            description = "Noise seed (torch.manual_seed semantics). Default: random, printed.")
+    Long seed;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Sampler steps.")
+    Integer steps;
+
+    @Option(names = "--guidance", paramLabel = "X", description = "Classifier-free guidance scale (on above 1).")
+    Double guidance;
+
+    @Option(names = "--width", paramLabel = "N", description = "Image width in pixels.")
+    Integer width;
+
+    @Option(names = "--height", paramLabel = "N", description = "Image height in pixels.")
+    Integer height;
+
+    @Option(names = "--num-images", paramLabel = "N", defaultValue = "1",
+            description = "Images per prompt. Default: ${DEFAULT-VALUE}.")
+    int imagesPerPrompt;
+
+    @Option(names = "--sampler", paramLabel = "euler|heun|flowturbo:H1P5R3",
+            converter = Converters.SamplerConverter.class, description = "Sampler.")
+    Sampler sampler;
+
+    @Mixin
+    DeviceOptions deviceOptions;
+
+    @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "Output PNG file.")
+    Path out;
+
+    @Option(names = "--json", description = "Print one JSON object describing the run on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        // Values wrong whatever the model fail here, before a model is loaded.
+        GenerationRequest request = request();
+        List<Path> files = PngFiles.names(out, prompts.size() * imagesPerPrompt);
+        Path modelDirectory = modelOptions.directory(stderr);
+
+        long loadStart = System.nanoTime();
+        try (InstaFlow model = InstaFlow.load(modelDirectory, deviceOptions.loadOptions())) {
+            double loadMillis = (System.nanoTime() - loadStart) / 1e6;
+            ModelInfo info = model.info();
+            Generation generation = model.generate(request);
+            warnAboutTruncation(generation, info, stderr);
+
+            long writeStart = System.nanoTime();
+            PngFiles.write(generation.images(), files);
+            double writeMillis = (System.nanoTime() - writeStart) / 1e6;
+
+            GenerationReport report = new GenerationReport(info, generation, imagesPerPrompt, files, loadMillis,
+                    writeMillis);
+            if (json) {
+                stdout.println(report.toJson());
+            } else {
+                stdout.print(report.summary());
+            }
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    private GenerationRequest request() {
+        GenerationRequest.Builder b = GenerationRequest.builder().prompts(prompts).imagesPerPrompt(imagesPerPrompt);
+        if (negativePrompt != null) {
+            b.negativePrompt(negativePrompt);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        if (steps != null) {
+            b.steps(steps);
+        }
+        if (guidance != null) {
+            b.guidance(guidance);
+        }
+        if (width != null) {
+            b.width(width);
+        }
+        if (height != null) {
+            b.height(height);
+        }
+        if (sampler != null) {
+            b.sampler(sampler);
+        }
+        return b.build();
+    }
+
+    private static void warnAboutTruncation(Generation generation, ModelInfo info, PrintWriter stderr) {
+        List<PromptTokens> tokens = generation.prompts();
+        for (int i = 0; i < tokens.size(); i++) {
+            PromptTokens p = tokens.get(i);
+            if (p.truncated()) {
+                stderr.println("warning: prompt " + (i + 1) + " has " + p.tokenCount() + " tokens; model '"
+                        + info.name() + "' reads " + p.keptTokens() + " (a " + info.maxTokens()
+                        + "-token window), the rest was ignored");
+            }
+        }
+        stderr.flush();
+    }
+}

@@ -1,0 +1,99 @@
+package dev.instaflow.samples.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BundleCommandTest {
+    @TempDir
+    Path temp;
+
+    @Test
+    void reportsWhatItLearnedFromTheTinyParts() throws IOException {
+        Path out = temp.resolve("tiny");
+        Cli.Result r = Cli.run(TestModels.bundleArgs(out)).succeeded();
+        String s = r.out();
+        assertTrue(s.startsWith("bundle written to " + out), s);
+        assertTrue(s.contains("latent channels  4"), s);
+        assertTrue(s.contains("VAE factor       2"), s);
+        assertTrue(s.contains("size multiple    4"), s);
+        assertTrue(s.contains("77 tokens x 32"), s);
+        assertTrue(s.contains("bos 49406, eos 49407, pad 49407"), s);
+        assertTrue(s.contains("float32, traced on cpu"), s);
+        assertTrue(s.contains("32x32, euler 1 step(s), guidance 0.0"), s);
+
+        JsonObject manifest = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject();
+        assertEquals("tiny-sd15", manifest.get("name").getAsString());
+        assertEquals(32, manifest.getAsJsonObject("image").get("default_width").getAsInt());
+        assertTrue(Files.isRegularFile(out.resolve("denoiser.pt")));
+    }
+
+    @Test
+    void presetAndFlagsSetTheDefaults() {
+        Path out = temp.resolve("rf");
+        String[] args = TestModels.bundleArgs(out);
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("instaflow")) {
+                args[i] = "rectified-flow";
+            }
+        }
+        String[] more = java.util.Arrays.copyOf(args, args.length + 4);
+        more[args.length] = "--steps";
+        more[args.length + 1] = "3";
+        more[args.length + 2] = "--negative-prompt";
+        more[args.length + 3] = "blurry";
+        Cli.Result r = Cli.run(more).succeeded();
+        assertTrue(r.out().contains("euler 3 step(s), guidance 1.5, negative prompt \"blurry\""), r.out());
+    }
+
+    @Test
+    void anUnknownPresetIsAUsageError() {
+        String[] args = TestModels.bundleArgs(temp.resolve("x"));
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("instaflow")) {
+                args[i] = "sdxl";
+            }
+        }
+        Cli.Result r = Cli.run(args).failedWith(InstaFlowCli.USAGE);
+        assertTrue(r.err().contains("'sdxl'") && r.err().contains("rectified-flow"), r.err());
+        assertFalse(Files.exists(temp.resolve("x")));
+    }
+
+    @Test
+    void aNonEmptyOutputFolderIsRefusedAndKept() throws IOException {
+        Path out = Files.createDirectories(temp.resolve("full"));
+        Files.writeString(out.resolve("keep.txt"), "mine");
+        Cli.Result r = Cli.run(TestModels.bundleArgs(out)).failedWith(InstaFlowCli.USAGE);
+        assertTrue(r.err().contains("not an empty folder"), r.err());
+        assertEquals("mine", Files.readString(out.resolve("keep.txt")));
+    }
+
+    @Test
+    void aCorruptPartIsNamedAndLeavesNothing() throws IOException {
+        Path broken = temp.resolve("broken.pt");
+        byte[] unet = Files.readAllBytes(TestModels.tinySd15().resolve("torchscript/unet.pt"));
+        Files.write(broken, java.util.Arrays.copyOf(unet, unet.length / 3));
+        String[] args = TestModels.bundleArgs(temp.resolve("never"));
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--denoiser")) {
+                args[i + 1] = broken.toString();
+            }
+        }
+        Cli.Result r = Cli.run(args).failedWith(InstaFlowCli.FAILURE);
+        assertTrue(r.err().contains("broken.pt"), r.err());
+        assertFalse(Files.exists(temp.resolve("never")));
+        try (Stream<Path> left = Files.list(temp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains("partial")), "no staging folder left");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.instaflow.samples.cli;
+
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The shared tiny SD-1.5-shaped fixture ({@code ../shared/fixtures/tiny-sd15}) and a bundle made from its parts by
+ * the {@code bundle} command itself, built once per test JVM (making one loads and checks it: seconds on 2 cores).
+ * Without ../shared the tests fail under {@code CI=true} and are skipped elsewhere.
+ */
+public final class TestModels {
+    private static Path tinyBundle;
+
+    private TestModels() {
+    }
+
+    static Path sharedRoot() {
+        String configured = System.getProperty("instaflow.shared.dir");
+        if (configured == null || configured.isBlank()) {
+            configured = System.getenv("INSTAFLOW_SHARED_DIR");
+        }
+        Path root = Path.of(configured == null || configured.isBlank() ? "../shared" : configured)
+                .toAbsolutePath().normalize();
+        if (!Files.isDirectory(root.resolve("fixtures"))) {
+            String message = "shared fixtures not found at " + root + " (set -Dinstaflow.shared.dir or"
+                    + " INSTAFLOW_SHARED_DIR)";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                Assertions.fail(message + "; CI must have them");
+            }
+            Assumptions.abort(message);
+        }
+        return root;
+    }
+
+    static Path tinySd15() {
+        return sharedRoot().resolve("fixtures/tiny-sd15");
+    }
+
+    /** The threads tests run LibTorch with (Maven passes 1). */
+    static String threads() {
+        return System.getProperty("instaflow.test.threads", "1");
+    }
+
+    /** The arguments of {@code instaflow bundle} for the tiny fixture, 32x32 by default, into {@code out}. */
+    static String[] bundleArgs(Path out) {
+        Path f = tinySd15();
+        return new String[] {"bundle", "--text-encoder", f.resolve("torchscript/text_encoder.pt").toString(),
+            "--denoiser", f.resolve("torchscript/unet.pt").toString(),
+            "--vae-decoder", f.resolve("torchscript/vae_decoder.pt").toString(),
+            "--tokenizer", f.resolve("model/tokenizer").toString(),
+            "--preset", "instaflow", "--name", "tiny-sd15", "--width", "32", "--height", "32",
+            "--threads", threads(), "--out", out.toString()};
+    }
+
+    /** A bundle of the tiny fixture made by {@code instaflow bundle}; shared, so tests must not change it. */
+    public static synchronized Path tinyBundle() {
+        if (tinyBundle == null) {
+            try {
+                Path root = Files.createTempDirectory("instaflow-cli-test-");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root)));
+                Path bundle = root.resolve("tiny-bundle");
+                Cli.Result r = Cli.run(bundleArgs(bundle));
+                assertEquals(0, r.exitCode(), r::toString);
+                tinyBundle = bundle;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return tinyBundle;
+    }
+
+    /** A private copy of the tiny bundle, for tests that change it. */
+    static Path copyOfTinyBundle(Path target) throws IOException {
+        Path source = tinyBundle();
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path to = target.resolve(source.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(p, to);
+                }
+            }
+        }
+        return target;
+    }
+
+    static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort, at JVM exit
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.instaflow.samples.cli;
+
+import dev.instaflow.engine.runtime.TorchRuntime;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.JitModule;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A self-test made from the tiny fixture's reference run {@code rf2_n4_cfg1.5}: PASS as made, FAIL when tampered. */
+class VerifyCommandTest {
+    @TempDir
+    Path temp;
+
+    private static Path bundleWithSelfTest(Path dir) throws IOException {
+        Path bundle = TestModels.copyOfTinyBundle(dir);
+        Path ref = TestModels.tinySd15().resolve("ref/rf2_n4_cfg1.5");
+        Path st = Files.createDirectories(bundle.resolve("selftest"));
+        Files.copy(ref.resolve("initial_noise.bin"), st.resolve("noise.bin"));
+        Files.copy(ref.resolve("image_uint8.bin"), st.resolve("expected_uint8.bin"));
+        Files.writeString(st.resolve("selftest.json"), "{\"format\": \"instaflow-selftest\", \"version\": 1,"
+                + " \"prompt\": \"a photo of a cat\", \"negative_prompt\": \"\", \"sampler\": \"euler\", \"steps\": 4,"
+                + " \"guidance\": 1.5, \"width\": 32, \"height\": 32, \"noise\": \"noise.bin\","
+                + " \"noise_shape\": [1, 4, 16, 16], \"expected_image\": \"expected_uint8.bin\","
+                + " \"tolerance\": {\"max_abs_uint8\": 1, \"min_psnr_db\": 40},"
+                + " \"reference\": {\"pipeline\": \"tiny-sd15 rf2_n4_cfg1.5\"}}");
+        return bundle;
+    }
+
+    private static Cli.Result verify(Path bundle) {
+        return Cli.run("verify", "--model", bundle.toString(), "--device", "cpu", "--threads", TestModels.threads());
+    }
+
+    @Test
+    void passesOnTheBundleItWasMadeFor() throws IOException {
+        Cli.Result r = verify(bundleWithSelfTest(temp.resolve("ok"))).succeeded();
+        assertTrue(r.out().startsWith("PASS: max |diff| "), r.out());
+        assertTrue(r.out().contains("tiny-sd15 rf2_n4_cfg1.5"), "reference info: " + r.out());
+    }
+
+    @Test
+    @SuppressWarnings("try") // the scope and the guard are used for their effect on native state
+    void failsWithExitCodeOneOnTamperedWeights() throws IOException {
+        Path bundle = bundleWithSelfTest(temp.resolve("tampered"));
+        TorchRuntime.ensureLoaded();
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            JitModule denoiser = torch.load(bundle.resolve("denoiser.pt").toString());
+            denoiser.parameters(true).begin().access().mul_(new Scalar(1.05)); // the first weight, 5 % off
+            denoiser.save(bundle.resolve("denoiser.pt").toString());
+        }
+
+        Cli.Result r = verify(bundle);
+        assertEquals(InstaFlowCli.FAILURE, r.exitCode(), r::toString);
+        assertTrue(r.out().startsWith("FAIL: max |diff| "), r.out());
+        assertEquals("", r.err(), "a failed check is a result, not an error");
+    }
+
+    @Test
+    void aBundleWithoutSelfTestIsAnError() {
+        Cli.Result r = verify(TestModels.tinyBundle()).failedWith(InstaFlowCli.FAILURE);
+        assertTrue(r.err().contains("no self-test"), r.err());
+    }
+}
