@@ -9,11 +9,12 @@ import dev.instaflow.ProgressListener;
  * called after {@link #close()} begins and that {@link #close()} is called once, after every running
  * {@link #generate} has returned. {@link #generate} may be called from several threads at once.
  */
-public interface LoadedModel {
+public interface LoadedModel extends AutoCloseable {
     ModelInfo info();
 
     Generation generate(GenerationPlan plan, ProgressListener listener);
 
-    /** Frees every native resource of the model. */
+    /** Frees every native resource of the model. Does not throw. */
+    @Override
     void close();
 }

@@ -43,6 +43,8 @@ public final class EpsilonOneStep {
         Tensor eps = denoiser.predict(z, t, condition.text());
         if (trace.enabled()) {
             trace.record("unet_out_call0", eps);
+            trace.record("x0_coefficients", dev.instaflow.engine.runtime.Tensors.fromFloats(
+                    new float[] {(float) c1.toDouble(), (float) c0.toDouble()}, 2));
         }
         return z.sub(eps.mul(c1)).div(c0);
     }

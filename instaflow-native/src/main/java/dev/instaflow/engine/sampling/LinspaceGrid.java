@@ -5,9 +5,13 @@ package dev.instaflow.engine.sampling;
  * {@code delta = s_1 - s_0} for every step and the denoiser timestep {@code (1 - s) * timeScale} as two float32
  * operations.
  *
- * <p>torch's CPU linspace computes {@code step = 1f / N} and fills the first half from the start
- * ({@code s_i = step * i}) and the second half from the end ({@code s_i = 1 - step * (N - i)}), so for N = 3,
- * {@code s_2 = 0.6666666} (0x3f2aaaaa), not {@code float(2/3)}.
+ * <p>torch's CPU linspace kernel computes {@code step = 1f / N} and fills the first half from the start
+ * ({@code s_i = step * i}) and the second half from the end ({@code s_i = 1 - step * (N - i)}); so for N = 3,
+ * {@code s_2 = 0.6666666} (0x3f2aaaaa), not {@code float(2/3)}. The kernel is compiled into torch's AVX2 and AVX-512
+ * dispatch units, where the compiler fuses {@code 1 - step * k} into one fused multiply-add with a single rounding.
+ * This class does the same with {@link Math#fma}, so it matches LibTorch's own {@code linspace} on every N
+ * (checked for N = 1..64 in the tests), not only where {@code step * k} happens to be exact (N = 3, 4 of the
+ * reference cases): for N = 9, {@code s_6 = 0.6666667}, where two roundings would give 0.6666666.
  */
 public final class LinspaceGrid implements TimeGrid {
     private final int steps;
@@ -33,7 +37,7 @@ public final class LinspaceGrid implements TimeGrid {
         float step = 1f / (float) (points - 1);
         int halfway = points / 2;
         for (int i = 0; i < points; i++) {
-            out[i] = i < halfway ? 0f + step * (float) i : 1f - step * (float) (points - i - 1);
+            out[i] = i < halfway ? Math.fma(step, (float) i, 0f) : Math.fma(-step, (float) (points - i - 1), 1f);
         }
         return out;
     }

@@ -60,6 +60,13 @@ public final class TinyBundle {
         }
     }
 
+    /** The tiny model read as a SwiftBrush-style epsilon predictor (timestep 999, alpha_bar 0.0047). */
+    public static Path asEpsilonModel(Path directory) {
+        return create(directory, m -> new BundleManifest(m.formatVersion(), m.name(), "swiftbrush", m.description(),
+                m.dtype(), m.tracedOn(), new BundleManifest.Prediction(dev.instaflow.PredictionType.EPSILON, 0, 999,
+                0.0047), m.latent(), m.image(), m.text(), m.sampling(), m.limits(), m.parts(), m.provenance()));
+    }
+
     /** Adds the FlowTurbo reference case's tiny velocity refiner as the bundle's refiner part. */
     public static Path withRefiner(Path directory) {
         Path bundle = create(directory, m -> new BundleManifest(m.formatVersion(), m.name(), "rectified-flow",
