@@ -31,11 +31,12 @@ public final class SelfTest {
                     .noise(spec.noise())
                     .build();
             Generation g = model.generate(request);
-            return compare(spec, g.image(), g.timings().of(dev.instaflow.Stage.TOTAL).toNanos() / 1e6);
+            String device = model.info().device() + "/" + model.info().precision();
+            return compare(spec, g.image(), g.timings().of(dev.instaflow.Stage.TOTAL).toNanos() / 1e6, device);
         }
     }
 
-    static SelfTestReport compare(SelfTestSpec spec, BufferedImage image, double millis) {
+    static SelfTestReport compare(SelfTestSpec spec, BufferedImage image, double millis, String device) {
         byte[] bgr = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
         byte[] rgb = spec.expectedRgb();
         int max = 0;
@@ -53,6 +54,6 @@ public final class SelfTest {
         double psnr = mse == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(255.0 * 255.0 / mse);
         boolean passed = max <= spec.maxAbsUint8() && psnr >= spec.minPsnr();
         return new SelfTestReport(passed, max, sum / bgr.length, psnr, spec.maxAbsUint8(), spec.minPsnr(), millis,
-                spec.reference());
+                device, spec.reference());
     }
 }

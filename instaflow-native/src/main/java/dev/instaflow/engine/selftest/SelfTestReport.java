@@ -10,10 +10,11 @@ package dev.instaflow.engine.selftest;
  * @param maxAllowed   the self-test's allowed largest difference
  * @param minPsnr      the self-test's allowed smallest PSNR
  * @param millis       generation time
+ * @param device       the device and precision the bundle ran on, e.g. {@code cuda:0/float16}
  * @param reference    where the expected image came from
  */
 public record SelfTestReport(boolean passed, int maxAbsUint8, double meanAbsUint8, double psnr, int maxAllowed,
-                             double minPsnr, double millis, String reference) {
+                             double minPsnr, double millis, String device, String reference) {
     @Override
     public String toString() {
         return (passed ? "PASS" : "FAIL") + ": max |diff| " + maxAbsUint8 + " (allowed " + maxAllowed + "), mean |diff| "

@@ -34,9 +34,7 @@ final class VerifyCommand implements Callable<Integer> {
         SelfTestReport report = SelfTest.run(bundle, deviceOptions.loadOptions());
         stdout.println(report);
         stdout.println("reference: " + report.reference());
-        // The report does not say which device "auto" resolved to; echo the request rather than guess.
-        stdout.println(String.format(Locale.ROOT, "generated in %.1f ms (--device %s)", report.millis(),
-                deviceOptions.device));
+        stdout.println(String.format(Locale.ROOT, "generated in %.1f ms on %s", report.millis(), report.device()));
         stdout.flush();
         return report.passed() ? 0 : InstaFlowCli.FAILURE;
     }
