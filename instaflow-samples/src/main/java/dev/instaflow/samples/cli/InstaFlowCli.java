@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code instaflow} command line: {@code generate}, {@code bundle}, {@code tokenize}, {@code inspect},
- * {@code verify}. See {@code docs/cli.md}.
+ * {@code verify}, {@code bench}. See {@code docs/cli.md}.
  *
  * <p>Output contract: results on stdout, warnings and notes on stderr, and every failure as one line
  * {@code error: ...} on stderr with exit code 2 (usage: a bad flag or value) or 1 (the work failed). Stack traces
@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
         versionProvider = VersionProvider.class,
         description = "One-step text-to-image (InstaFlow, 2-Rectified Flow, FlowTurbo, SwiftBrush) on LibTorch.",
         subcommands = {GenerateCommand.class, BundleCommand.class, TokenizeCommand.class, InspectCommand.class,
-            VerifyCommand.class},
+            VerifyCommand.class, BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the work failed (model, device, file or inference error; verify: FAIL)",
             "2:usage error (unknown flag, missing or invalid value)"})
