@@ -158,6 +158,16 @@ class Snapshot:
         if max_length > positions or max_length < 3:
             raise ExportError(f"{os.path.join(self.path, 'tokenizer')}: model_max_length {max_length} does not fit "
                               f"the text encoder's max_position_embeddings {positions}")
+        tokenizer_folder = os.path.join(self.path, "tokenizer")
+        ids = {"bos": tokenizer.bos_token_id, "eos": tokenizer.eos_token_id}
+        vocabulary = len(tokenizer.get_vocab()) if hasattr(tokenizer, "get_vocab") else None
+        for role, value in ids.items():
+            if not isinstance(value, int) or (vocabulary is not None and value >= int(
+                    self.text_encoder_config.get("vocab_size", vocabulary))):
+                raise ExportError(f"{tokenizer_folder}: the tokenizer gives {role} id {value!r}, not an id of the text "
+                                  f"encoder's vocabulary; its special tokens are not in vocab.json (or this "
+                                  f"transformers cannot read special_tokens_map.json: without the `tokenizers` "
+                                  f"package, transformers 4.3x misreads special tokens written as objects)")
         pad = tokenizer.pad_token_id
         if pad is None:
             raise ExportError(f"{os.path.join(self.path, 'tokenizer')}: the tokenizer has no pad token "

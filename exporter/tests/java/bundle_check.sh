@@ -2,7 +2,8 @@
 # Runs BundleCheck.java (a single-file Java program) against this checkout's SDK classes.
 #   exporter/tests/java/bundle_check.sh generate|selftest|load-error --bundle DIR ...
 # Builds instaflow-api + instaflow-native (mvn compile, no install) once, and caches the runtime classpath in
-# instaflow-native/target/. Set INSTAFLOW_CLASSPATH to use a prepared classpath instead (e.g. on a GPU host).
+# instaflow-native/target/. On a host prepared by scripts/gpu_java_payload.sh (no Maven, no javac), its env.sh sets
+# JAVA, INSTAFLOW_CLASSPATH and INSTAFLOW_CHECK_CLASSES (BundleCheck compiled in advance) instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 CP_FILE="$ROOT/instaflow-native/target/exporter-check.classpath"
@@ -18,4 +19,8 @@ if [ -z "${INSTAFLOW_CLASSPATH:-}" ]; then
   INSTAFLOW_CLASSPATH=$(cat "$CP_FILE")
 fi
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-exec java ${JAVA_OPTS:-} -cp "$INSTAFLOW_CLASSPATH" "$ROOT/exporter/tests/java/BundleCheck.java" "$@"
+# shellcheck disable=SC2086
+if [ -n "${INSTAFLOW_CHECK_CLASSES:-}" ]; then
+  exec "${JAVA:-java}" ${JAVA_OPTS:-} -cp "$INSTAFLOW_CHECK_CLASSES:$INSTAFLOW_CLASSPATH" BundleCheck "$@"
+fi
+exec "${JAVA:-java}" ${JAVA_OPTS:-} -cp "$INSTAFLOW_CLASSPATH" "$ROOT/exporter/tests/java/BundleCheck.java" "$@"
