@@ -102,11 +102,13 @@ phase_report() {
           --json-out "$RUNS/compare-$dtype-$name.json" | tee -a "$RUNS/compare.log" || status=1
     done
   done
-  "$PYTHON" - "$RUNS" "$DTYPES" "$CASES" <<'EOF'
+  "$PYTHON" - "$RUNS" "$DTYPES" "$CASES" "$DEVICE" <<'EOF'
 import json, math, os, sys
 runs, dtypes, cases = sys.argv[1], sys.argv[2].split(), [c.split(":") for c in sys.argv[3].split()]
-lines = ["# Full-size proof: Java SDK (LibTorch 2.10, CUDA) vs InstaFlow pipeline_rf.py, random SD-1.5 weights", ""]
-for f in ("python-versions.txt",):
+lines = [f"# Full-size proof: Java SDK (LibTorch 2.10, {sys.argv[4]}) vs InstaFlow pipeline_rf.py, random weights", ""]
+for f in ("python-versions.txt", "snapshot/random_init.json"):
+    if f.endswith(".json"):
+        continue
     p = os.path.join(runs, f)
     if os.path.exists(p):
         lines += ["    " + open(p).read().strip(), ""]
