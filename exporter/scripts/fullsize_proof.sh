@@ -106,9 +106,7 @@ phase_report() {
 import json, math, os, sys
 runs, dtypes, cases = sys.argv[1], sys.argv[2].split(), [c.split(":") for c in sys.argv[3].split()]
 lines = [f"# Full-size proof: Java SDK (LibTorch 2.10, {sys.argv[4]}) vs InstaFlow pipeline_rf.py, random weights", ""]
-for f in ("python-versions.txt", "snapshot/random_init.json"):
-    if f.endswith(".json"):
-        continue
+for f in ("python-versions.txt",):
     p = os.path.join(runs, f)
     if os.path.exists(p):
         lines += ["    " + open(p).read().strip(), ""]
