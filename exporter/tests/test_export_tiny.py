@@ -110,6 +110,23 @@ class RectifiedFlowPresetExport(support.TempDirTestCase):
             self.assertEqual(a.read(), b.read())
 
 
+class FrozenExport(support.TempDirTestCase):
+    def test_frozen_parts_hold_no_parameters_and_reproduce_the_reference(self):
+        import torch
+        bundle = os.path.join(self.tmp, "frozen")
+        code, out, err = support.run_cli(support.tiny_model(), bundle, "--preset", "instaflow", "--device", "cpu",
+                                         "--freeze", "--quiet")
+        self.assertEqual(code, 0, err)
+        with open(os.path.join(bundle, "manifest.json")) as f:
+            self.assertEqual(json.load(f)["provenance"]["frozen"], "true")
+        denoiser = torch.jit.load(os.path.join(bundle, "denoiser.pt"))
+        self.assertEqual(len(list(denoiser.parameters())), 0)  # weights became constants
+        ref = support.reference_case("instaflow_n1_nocfg")
+        with open(os.path.join(bundle, "selftest", "expected_uint8.bin"), "rb") as a, \
+                open(os.path.join(ref, "image_uint8.bin"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+
 class SwiftbrushPresetExport(support.TempDirTestCase):
     def test_epsilon_manifest_and_selftest_match_the_reference_case(self):
         bundle = os.path.join(self.tmp, "sb")
