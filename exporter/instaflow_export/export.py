@@ -127,8 +127,10 @@ def export(options: ExportOptions, log: Callable[[str], None] = lambda s: None) 
         empty_ids = reference.token_ids(tokenizer, "", geometry.max_length).to(device)
         empty_text = text(empty_ids)
     probe_time = preset.time_scale if preset.prediction == "velocity" else preset.timestep
-    probe = prediction_probe.probe(denoiser, geometry.latent_channels, geometry.default_latent_size, empty_text,
-                                   probe_time, device, dtype)
+    probe_size = max(geometry.latent_multiple, geometry.default_latent_size // 2 // geometry.latent_multiple
+                     * geometry.latent_multiple)
+    probe = prediction_probe.probe(denoiser, geometry.latent_channels, probe_size, empty_text, probe_time, device,
+                                   dtype)
     probe_line = (f"prediction probe: output/noise correlation {probe.correlation:+.3f} at t={probe_time:g} "
                   f"({probe.verdict}; preset {preset.name} expects {preset.prediction})")
     log(probe_line)
@@ -143,8 +145,10 @@ def export(options: ExportOptions, log: Callable[[str], None] = lambda s: None) 
         g = torch.Generator("cpu").manual_seed(0)
         times = ([preset.time_scale, preset.time_scale * 2.0 / 3.0] if preset.prediction == "velocity"
                  else [preset.timestep])
+        # Traced with batch-2 inputs (the guidance batch) at the default latent size.
+        text_batch_2 = tracing.text_cases(tokenizer, geometry.max_length, device)[1][1]
         examples = {
-            "text_encoder": (text, tracing.text_cases(tokenizer, geometry.max_length, device)[1][1]),
+            "text_encoder": (text, text_batch_2),
             "denoiser": (denoiser, (
                 torch.randn((2, geometry.latent_channels, h0, w0), generator=g).to(device, dtype),
                 torch.tensor([times[0]] * 2, dtype=torch.float32).to(device),

@@ -34,11 +34,12 @@ class ProbeResult:
 @torch.no_grad()
 def probe(denoise, channels: int, latent_size: int, text_embeddings: torch.Tensor, timestep: float, device,
           dtype) -> ProbeResult:
-    """Correlation of ``denoise(z, t, text)`` with z for fixed-seed noise z (batch 2, so the mean is steadier)."""
+    """Correlation of ``denoise(z, t, text)`` with z for fixed-seed noise z of one latent (4 x 32 x 32 values for
+    SD 1.5 at half its default size: enough for a correlation, cheap on a CPU)."""
     g = torch.Generator("cpu").manual_seed(20240917)
-    z = torch.randn((2, channels, latent_size, latent_size), generator=g)
-    t = torch.full((2,), float(timestep), dtype=torch.float32)
-    text = text_embeddings.expand(2, -1, -1)
+    z = torch.randn((1, channels, latent_size, latent_size), generator=g)
+    t = torch.full((1,), float(timestep), dtype=torch.float32)
+    text = text_embeddings[:1]
     out = denoise(z.to(device, dtype), t.to(device), text.to(device, dtype)).float().cpu()
     a = z.flatten() - z.mean()
     b = out.flatten() - out.mean()
