@@ -47,8 +47,9 @@ public final class LoadOptions {
     }
 
     /**
-     * Precision to run in. Empty (the default) means the precision the bundle was exported in
-     * ({@code dtype} in its manifest).
+     * The precision the caller expects. Empty (the default) accepts the bundle's own ({@code dtype} in its manifest);
+     * a different value fails the load, because traced TorchScript parts fix their dtype: a bundle runs in the
+     * precision it was exported in.
      */
     public Optional<Precision> precision() {
         return Optional.ofNullable(precision);

@@ -1,6 +1,7 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
+import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.Precision;
@@ -58,8 +59,20 @@ public final class TorchModel implements LoadedModel {
         options.threads().ifPresent(TorchRuntime::setIntraOpThreads);
         Bundle bundle = Bundle.open(directory);
         BundleManifest m = bundle.manifest();
-        Precision precision = options.precision().orElse(m.dtype());
+        Precision precision = m.dtype();
+        if (options.precision().isPresent() && options.precision().get() != precision) {
+            throw new IllegalArgumentException("LoadOptions.precision " + options.precision().get() + " differs from"
+                    + " the bundle's dtype " + precision + " (" + bundle.manifestFile() + ", field dtype): traced"
+                    + " TorchScript parts fix their dtype, so a bundle runs in the precision it was exported in;"
+                    + " export one bundle per precision");
+        }
         DeviceContext device = DeviceContext.open(options.device(), precision);
+        if (m.tracedOn().equals("cuda") && !device.isCuda()) {
+            device.close();
+            throw new InvalidBundleException(bundle.manifestFile(), "traced_on", "the bundle was traced on cuda and"
+                    + " traced graphs pin their device, so it cannot run on " + device.device() + ": load it with"
+                    + " Device.cuda() (--device cuda), or export it for the CPU (exporter --device cpu --dtype fp32)");
+        }
 
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         opened.push(device);
@@ -73,7 +86,7 @@ public final class TorchModel implements LoadedModel {
                     ? Optional.of(push(opened, VelocityRefiner.load(bundle, device))) : Optional.empty();
 
             try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
-                textEncoder.validate(tokenizer);
+                textEncoder.validate(tokenizer, m);
                 denoiser.validate(m, m.prediction().type() == PredictionType.VELOCITY
                         ? m.prediction().timeScale() : m.prediction().timestep());
                 vae.validate(m);

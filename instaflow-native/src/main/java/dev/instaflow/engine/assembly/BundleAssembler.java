@@ -264,7 +264,7 @@ public final class BundleAssembler {
 
     /** Loads the staged bundle as the SDK will (float32 on the CPU), which runs every load-time check. */
     private static void check(Path staging, BundleManifest manifest) {
-        LoadOptions options = LoadOptions.builder().device(Device.cpu()).precision(Precision.FLOAT32).build();
+        LoadOptions options = LoadOptions.builder().device(Device.cpu()).build();
         if (manifest.tracedOn().equals("cuda")) {
             return; // cannot be loaded here; its parts were already run on the CPU above
         }

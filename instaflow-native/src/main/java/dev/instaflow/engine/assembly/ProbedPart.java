@@ -57,10 +57,16 @@ final class ProbedPart implements AutoCloseable {
         String device = "cpu";
         Optional<Tensor> first = firstFloatingParameter(module);
         if (first.isPresent()) {
-            ScalarType t = first.get().scalar_type();
+            ScalarType t = Tensors.dtype(first.get());
             dtype = t == ScalarType.Half ? Precision.FLOAT16 : t == ScalarType.BFloat16 ? Precision.BFLOAT16
                     : Precision.FLOAT32;
             device = first.get().device().is_cuda() ? "cuda" : "cpu";
+        }
+        if (dtype != Precision.FLOAT32) {
+            module.releaseReference();
+            throw new InvalidBundleException(file, null, "the " + role + " has " + dtype + " weights; `bundle` runs the"
+                    + " parts on the CPU to learn their geometry, and traced parts fix their dtype, so it needs float32"
+                    + " parts (export float16 bundles with the exporter on a GPU instead)");
         }
         ModulePreparation.prepare(module, ScalarType.Float);
         return new ProbedPart(role, file, module, dtype, device);

@@ -53,9 +53,9 @@ public final class DeviceContext implements AutoCloseable {
                         + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
             }
         } else if (precision != Precision.FLOAT32) {
-            throw new DeviceUnavailableException("precision " + precision + " needs a CUDA device; on the CPU the SDK"
-                    + " runs float32 only. Load with LoadOptions.precision(Precision.FLOAT32) to cast the weights up,"
-                    + " or use a float32 bundle");
+            throw new DeviceUnavailableException("the bundle is " + precision + ", which needs a CUDA device; on the"
+                    + " CPU the SDK runs float32 bundles only: load it with Device.cuda(), or export a float32 bundle"
+                    + " for the CPU (exporter --dtype fp32 --device cpu)");
         }
         return new DeviceContext(device, precision);
     }
@@ -103,17 +103,17 @@ public final class DeviceContext implements AutoCloseable {
 
     /** Moves a host tensor here (a no-op on the CPU). */
     public Tensor upload(Tensor host) {
-        return isCuda() ? host.to(torchDevice, host.scalar_type()) : host;
+        return isCuda() ? host.to(torchDevice, Tensors.dtype(host)) : host;
     }
 
     /** Casts a float32 tensor to the model's dtype for a network input (a no-op for float32 models). */
     public Tensor toModelDtype(Tensor t) {
-        return t.scalar_type() == modelDtype() ? t : t.to(modelDtype());
+        return Tensors.dtype(t) == modelDtype() ? t : t.to(modelDtype());
     }
 
     /** Casts a network output back to float32 for the sampler's arithmetic (a no-op for float32 models). */
     public Tensor toFloat32(Tensor t) {
-        return t.scalar_type() == ScalarType.Float ? t : t.to(ScalarType.Float);
+        return Tensors.dtype(t) == ScalarType.Float ? t : t.to(ScalarType.Float);
     }
 
     /** Waits for queued device work, so that host timings measure it (a no-op on the CPU). */

@@ -43,7 +43,7 @@ public final class ModulePreparation {
     }
 
     private static int castIfFloating(Tensor t, ScalarType dtype) {
-        if (t.is_floating_point() && t.scalar_type() != dtype) {
+        if (t.is_floating_point() && Tensors.dtype(t) != dtype) {
             t.set_data(t.to(dtype));
             return 1;
         }

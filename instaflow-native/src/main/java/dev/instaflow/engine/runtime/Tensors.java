@@ -32,7 +32,7 @@ public final class Tensors {
     /** The values of a float32 tensor (on any device), in row-major order. */
     public static float[] toFloats(Tensor t) {
         Tensor host = t.device().is_cpu() ? t : t.cpu();
-        Tensor c = host.scalar_type() == ScalarType.Float ? host.contiguous() : host.to(ScalarType.Float).contiguous();
+        Tensor c = dtype(host) == ScalarType.Float ? host.contiguous() : host.to(ScalarType.Float).contiguous();
         float[] out = new float[Math.toIntExact(c.numel())];
         new FloatPointer(c.data_ptr_float()).get(out);
         return out;
@@ -50,6 +50,14 @@ public final class Tensors {
     public static void copyBytes(Tensor hostUint8, byte[] target) {
         Tensor c = hostUint8.contiguous();
         new BytePointer(c.data_ptr_byte()).get(target);
+    }
+
+    /**
+     * The tensor's dtype as the canonical enum constant. JavaCPP returns a new enum object from
+     * {@code scalar_type()}, so comparing it with {@code ==} is always false; {@code intern()} gives the constant.
+     */
+    public static ScalarType dtype(Tensor t) {
+        return t.scalar_type().intern();
     }
 
     /** The shape as a Java array. */

@@ -45,13 +45,14 @@ public final class TextEncoder implements AutoCloseable {
     }
 
     /** Runs the part once and checks its output shape against the manifest. */
-    public void validate(ClipTokenizer tokenizer) {
+    public void validate(ClipTokenizer tokenizer, BundleManifest manifest) {
         try {
             encode(tokenizer.encode(List.of("")));
         } catch (InferenceException e) {
             throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with L = " + spec.maxLength()
-                    + " and D = text.hidden_size = " + spec.hiddenSize(), e);
+                    + " and D = text.hidden_size = " + spec.hiddenSize()
+                    + manifest.tracedDeviceHint(context.isCuda()), e);
         }
     }
 

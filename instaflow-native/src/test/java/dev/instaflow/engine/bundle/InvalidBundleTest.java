@@ -3,9 +3,11 @@ package dev.instaflow.engine.bundle;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.instaflow.Device;
+import dev.instaflow.DeviceUnavailableException;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LoadOptions;
+import dev.instaflow.Precision;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.testing.TinyBundle;
 import org.junit.jupiter.api.Test;
@@ -207,6 +209,32 @@ class InvalidBundleTest {
         tiny();
         editManifest(j -> j.getAsJsonObject("image").addProperty("size_multiple", 3));
         assertMentions(loadFails(), "image.size_multiple", "multiple of latent.vae_scale_factor (2)");
+    }
+
+    @Test
+    void aCudaTracedBundleIsRefusedOnTheCpuUpFront() throws IOException {
+        tiny();
+        editManifest(j -> j.addProperty("traced_on", "cuda"));
+        InvalidBundleException e = loadFails();
+        assertEquals("traced_on", e.field().orElseThrow());
+        assertMentions(e, "traced on cuda", "Device.cuda()", "--device cpu");
+    }
+
+    @Test
+    void aHalfPrecisionBundleOnTheCpuSaysWhatToDo() throws IOException {
+        tiny();
+        editManifest(j -> j.addProperty("dtype", "float16"));
+        DeviceUnavailableException e = assertThrows(DeviceUnavailableException.class,
+                () -> InstaFlow.load(bundle, CPU).close());
+        assertTrue(e.getMessage().contains("float16") && e.getMessage().contains("--dtype fp32"), e.getMessage());
+    }
+
+    @Test
+    void aPrecisionOtherThanTheBundlesIsRefused() {
+        tiny();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InstaFlow.load(bundle,
+                CPU.toBuilder().precision(Precision.FLOAT16).build()).close());
+        assertTrue(e.getMessage().contains("differs from the bundle's dtype float32"), e.getMessage());
     }
 
     @Test

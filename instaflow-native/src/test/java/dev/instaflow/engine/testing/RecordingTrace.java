@@ -24,7 +24,7 @@ public final class RecordingTrace implements PipelineTrace {
     @Override
     public synchronized void record(String name, Tensor value) {
         double[] values;
-        ScalarType type = value.scalar_type();
+        ScalarType type = Tensors.dtype(value);
         if (type == ScalarType.Long) {
             long[] l = Tensors.toLongs(value);
             values = new double[l.length];
