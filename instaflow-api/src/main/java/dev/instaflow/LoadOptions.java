@@ -18,11 +18,13 @@ public final class LoadOptions {
     private final Device device;
     private final Precision precision;
     private final int threads;
+    private final Boolean warmUp;
 
     private LoadOptions(Builder b) {
         this.device = b.device;
         this.precision = b.precision;
         this.threads = b.threads;
+        this.warmUp = b.warmUp;
     }
 
     public static LoadOptions defaults() {
@@ -38,6 +40,7 @@ public final class LoadOptions {
         b.device = device;
         b.precision = precision;
         b.threads = threads;
+        b.warmUp = warmUp;
         return b;
     }
 
@@ -63,10 +66,20 @@ public final class LoadOptions {
         return threads > 0 ? OptionalInt.of(threads) : OptionalInt.empty();
     }
 
+    /**
+     * Whether {@code load} runs the model's default generation twice before returning, so that the first real call
+     * does not pay TorchScript's profiling and specialisation (and cuDNN's autotuning). Empty (the default) means yes
+     * on CUDA and no on the CPU, where the first calls cost little extra but a full-size warm-up takes seconds.
+     */
+    public Optional<Boolean> warmUp() {
+        return Optional.ofNullable(warmUp);
+    }
+
     @Override
     public String toString() {
         return "LoadOptions{device=" + device + ", precision=" + (precision == null ? "bundle" : precision)
-                + ", threads=" + (threads > 0 ? threads : "default") + '}';
+                + ", threads=" + (threads > 0 ? threads : "default")
+                + ", warmUp=" + (warmUp == null ? "auto" : warmUp) + '}';
     }
 
     /** Builder for {@link LoadOptions}. */
@@ -74,6 +87,7 @@ public final class LoadOptions {
         private Device device = Device.auto();
         private Precision precision;
         private int threads;
+        private Boolean warmUp;
 
         private Builder() {
         }
@@ -94,6 +108,12 @@ public final class LoadOptions {
                 throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             }
             this.threads = threads;
+            return this;
+        }
+
+        /** Run (or skip) the warm-up generations at load; see {@link LoadOptions#warmUp()}. */
+        public Builder warmUp(boolean warmUp) {
+            this.warmUp = warmUp;
             return this;
         }
 

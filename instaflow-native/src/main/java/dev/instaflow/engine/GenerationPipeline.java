@@ -13,6 +13,7 @@ import dev.instaflow.engine.decode.ImageConverter;
 import dev.instaflow.engine.decode.LatentDecoder;
 import dev.instaflow.engine.noise.NoiseSource;
 import dev.instaflow.engine.runtime.DeviceContext;
+import dev.instaflow.engine.runtime.DeviceExecution;
 import dev.instaflow.engine.runtime.NativeErrors;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.sampling.Denoiser;
@@ -38,7 +39,9 @@ import java.util.Optional;
 /**
  * One generation as a pipe: tokenize, encode the text, draw the noise, sample, decode, copy to images. Runs on the
  * caller's thread under LibTorch's inference mode, inside one {@link PointerScope} that frees every tensor the call
- * made, whether it returns, is cancelled or fails. Holds no per-call state, so calls may overlap.
+ * made, whether it returns, is cancelled or fails, and inside one {@link DeviceExecution} (on a GPU: the call's own
+ * stream, asynchronous transfers, one synchronisation before the pixels are read). Holds no per-call state, so
+ * calls may overlap.
  */
 final class GenerationPipeline {
     private final BundleManifest manifest;
@@ -59,14 +62,14 @@ final class GenerationPipeline {
     }
 
     Generation run(GenerationPlan plan, ProgressListener listener, PipelineTrace trace) {
-        StageClock clock = new StageClock(device);
-        try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+        try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode();
+             DeviceExecution execution = device.begin()) {
             TokenizedBatch tokens = conditioner.tokenize(plan.prompts(), plan.guided() ? plan.negativePrompt() : null);
-            clock.lap(Stage.TOKENIZE);
+            execution.lap(Stage.TOKENIZE);
 
             Conditioning condition = conditioner.encode(tokens, plan.prompts().size(), plan.imagesPerPrompt(),
                     plan.guided(), plan.guidance(), trace);
-            clock.lap(Stage.TEXT_ENCODER);
+            execution.lap(Stage.TEXT_ENCODER);
             report(listener, new Progress(Stage.TEXT_ENCODER, 0, plan.steps()));
 
             long[] shape = {plan.batchSize(), manifest.latent().channels(),
@@ -77,7 +80,7 @@ final class GenerationPipeline {
             if (trace.enabled()) {
                 trace.record("initial_noise", noise);
             }
-            clock.lap(Stage.NOISE);
+            execution.lap(Stage.NOISE);
 
             StepListener steps = (step, total, latents) -> {
                 if (trace.enabled()) {
@@ -104,14 +107,14 @@ final class GenerationPipeline {
             if (trace.enabled()) {
                 trace.record("final_latents", latents);
             }
-            clock.lap(Stage.DENOISE);
+            execution.lap(Stage.DENOISE);
 
             Tensor pixels = decoder.toPixels(latents, trace);
-            clock.lap(Stage.DECODE);
+            execution.lap(Stage.DECODE);
             report(listener, new Progress(Stage.DECODE, plan.steps(), plan.steps()));
 
-            List<BufferedImage> images = ImageConverter.toImages(pixels);
-            clock.lap(Stage.TO_IMAGE);
+            List<BufferedImage> images = ImageConverter.toImages(pixels, execution);
+            execution.lap(Stage.TO_IMAGE);
 
             return Generation.builder()
                     .images(images)
@@ -125,7 +128,7 @@ final class GenerationPipeline {
                     .prompts(tokens.prompts().subList(0, plan.prompts().size()))
                     .denoiserEvaluations(denoiserEvaluations)
                     .refinerEvaluations(refinerEvaluations)
-                    .timings(clock.finish())
+                    .timings(execution.timings())
                     .build();
         } catch (ListenerFailure e) {
             throw e.getCause();

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.decode;
 
+import dev.instaflow.engine.runtime.DeviceExecution;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Tensor;
@@ -11,15 +12,17 @@ import java.util.List;
 
 /**
  * uint8 BGR pixels {@code [B, H, W, 3]} to {@link BufferedImage}s of type {@code TYPE_3BYTE_BGR}: the tensor comes
- * to the host in one transfer and each image's raster is filled by one bulk copy straight into its backing array;
- * no per-pixel calls.
+ * to the host in one transfer (through page-locked memory on a GPU) and each image's raster is filled by one bulk
+ * copy straight into its backing array; no per-pixel calls.
  */
 public final class ImageConverter {
     private ImageConverter() {
     }
 
-    public static List<BufferedImage> toImages(Tensor bgr) {
-        Tensor host = (bgr.device().is_cpu() ? bgr : bgr.cpu()).contiguous();
+    /** Brings the pixels to the host (the generation's one synchronisation on a GPU) and fills the images. */
+    public static List<BufferedImage> toImages(Tensor bgr, DeviceExecution execution) {
+        Tensor host = execution.download(bgr).contiguous();
+        execution.synchronize();
         long[] shape = Tensors.shape(host);
         int batch = Math.toIntExact(shape[0]);
         int height = Math.toIntExact(shape[1]);

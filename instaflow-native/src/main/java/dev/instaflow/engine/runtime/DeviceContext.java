@@ -52,6 +52,9 @@ public final class DeviceContext implements AutoCloseable {
                 throw new DeviceUnavailableException("device " + device + " was requested but only " + count
                         + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
             }
+            // Let cuDNN pick the fastest convolution algorithm per shape (process-wide, as in PyTorch); the load's
+            // warm-up pays the search for the default shapes.
+            torch.globalContext().setBenchmarkCuDNN(true);
         } else if (precision != Precision.FLOAT32) {
             throw new DeviceUnavailableException("the bundle is " + precision + ", which needs a CUDA device; on the"
                     + " CPU the SDK runs float32 bundles only: load it with Device.cuda(), or export a float32 bundle"
@@ -101,9 +104,17 @@ public final class DeviceContext implements AutoCloseable {
         return new TensorOptions(dtype).device(new org.bytedeco.pytorch.DeviceOptional(torchDevice));
     }
 
-    /** Moves a host tensor here (a no-op on the CPU). */
+    /**
+     * Moves a host tensor here: a no-op on the CPU; on CUDA an asynchronous copy through page-locked memory, queued on
+     * the thread's current stream (the generation's, inside {@link #begin()}).
+     */
     public Tensor upload(Tensor host) {
-        return isCuda() ? host.to(torchDevice, Tensors.dtype(host)) : host;
+        return isCuda() ? CudaExecution.upload(host, torchDevice) : host;
+    }
+
+    /** Starts the device side of one generation; close it when the generation ends. */
+    public DeviceExecution begin() {
+        return isCuda() ? new CudaExecution(torchDevice) : new HostExecution();
     }
 
     /** Casts a float32 tensor to the model's dtype for a network input (a no-op for float32 models). */
@@ -114,13 +125,6 @@ public final class DeviceContext implements AutoCloseable {
     /** Casts a network output back to float32 for the sampler's arithmetic (a no-op for float32 models). */
     public Tensor toFloat32(Tensor t) {
         return Tensors.dtype(t) == ScalarType.Float ? t : t.to(ScalarType.Float);
-    }
-
-    /** Waits for queued device work, so that host timings measure it (a no-op on the CPU). */
-    public void synchronize() {
-        if (isCuda()) {
-            torch.cuda_synchronize();
-        }
     }
 
     /** Releases the native device handle. */

@@ -7,6 +7,7 @@ import dev.instaflow.InstaFlow;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.Sampler;
 import dev.instaflow.Stage;
+import dev.instaflow.engine.runtime.CudaMemory;
 import org.bytedeco.javacpp.Pointer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -129,6 +130,10 @@ final class BenchCommand implements Callable<Integer> {
             ModelInfo info = model.info();
             List<Config> configs = configs(info);
             long peakRss = Pointer.physicalBytes();
+            boolean cuda = info.device().isCuda();
+            if (cuda) {
+                CudaMemory.resetPeak(info.device().index());
+            }
             for (Config c : configs) {
                 for (int i = 0; i < warmup; i++) {
                     model.generate(c.request.seed(i).build());
@@ -140,11 +145,12 @@ final class BenchCommand implements Callable<Integer> {
                     peakRss = Math.max(peakRss, Pointer.physicalBytes());
                 }
             }
+            Long peakGpu = cuda ? CudaMemory.peakAllocatedBytes(info.device().index()) : null;
             if (json) {
-                out.println(new GsonBuilder().setPrettyPrinting().create().toJson(report(info, configs, loadMs,
-                        peakRss)));
+                out.println(new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(report(info, configs,
+                        loadMs, peakRss, peakGpu)));
             } else {
-                printTable(out, info, configs, loadMs, peakRss);
+                printTable(out, info, configs, loadMs, peakRss, peakGpu);
             }
             out.flush();
         }
@@ -185,7 +191,8 @@ final class BenchCommand implements Callable<Integer> {
         return configs;
     }
 
-    private Map<String, Object> report(ModelInfo info, List<Config> configs, double loadMs, long peakRss) {
+    private Map<String, Object> report(ModelInfo info, List<Config> configs, double loadMs, long peakRss,
+                                       Long peakGpu) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", info.name());
         r.put("device", info.device().toString());
@@ -198,6 +205,7 @@ final class BenchCommand implements Callable<Integer> {
         r.put("runs", runs);
         r.put("load_ms", LatencyStats.round(loadMs));
         r.put("peak_rss_mib", Math.round(peakRss / 1048576.0));
+        r.put("peak_gpu_tensor_mib", peakGpu == null ? null : Math.round(peakGpu / 1048576.0));
         List<Map<String, Object>> list = new ArrayList<>();
         for (Config c : configs) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -224,11 +232,13 @@ final class BenchCommand implements Callable<Integer> {
         return Math.round(c.batch / medianSeconds * 100.0) / 100.0;
     }
 
-    private void printTable(PrintWriter out, ModelInfo info, List<Config> configs, double loadMs, long peakRss) {
+    private void printTable(PrintWriter out, ModelInfo info, List<Config> configs, double loadMs, long peakRss,
+                            Long peakGpu) {
         out.printf(Locale.ROOT, "model %s on %s/%s, %dx%d, guidance %s; %d runs after %d warm-up; load %.0f ms; peak"
-                        + " RSS %d MiB%n", info.name(), info.device(), info.precision(),
+                        + " RSS %d MiB%s%n", info.name(), info.device(), info.precision(),
                 width != null ? width : info.defaultWidth(), height != null ? height : info.defaultHeight(),
-                guidance != null ? guidance : info.defaultGuidance(), runs, warmup, loadMs, peakRss >> 20);
+                guidance != null ? guidance : info.defaultGuidance(), runs, warmup, loadMs, peakRss >> 20,
+                peakGpu == null ? "" : "; peak GPU tensors " + (peakGpu >> 20) + " MiB");
         out.printf(Locale.ROOT, "%-22s %5s %5s %8s %10s %10s %10s %12s %10s%n", "sampler", "steps", "batch",
                 "nfe d/r", "total p50", "p90", "p99", "outside p50", "images/s");
         for (Config c : configs) {
