@@ -7,6 +7,13 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Loads LibTorch's natives once per process and owns the process-wide settings (intra-op threads).
  *
+ * <p><b>OpenBLAS runs single-threaded.</b> JavaCPP's LibTorch calls OpenBLAS (pthreads build) for matrix products,
+ * and OpenBLAS keeps its own pool of one thread per core beside LibTorch's intra-op threads, which
+ * {@code set_num_threads} does not govern. The two pools oversubscribe the cores: on a 2-core machine a tiny UNet
+ * call took 400-600 ms with OpenBLAS at 2 threads and 18-23 ms at 1 (and a 32x32-latent call 3.1 s against 0.5 s),
+ * whatever LibTorch's own thread count. So after loading, OpenBLAS is set to one thread; LibTorch's threads do the
+ * parallel work. Setting {@code OPENBLAS_NUM_THREADS} in the environment keeps OpenBLAS's own choice.
+ *
  * <p>Loading first extracts every native library of the platform folder into JavaCPP's cache, then loads them.
  * Extracting up front matters: JavaCPP loads {@code libtorch.so} before {@code libtorch_cpu.so} is in the cache, and
  * if a system LibTorch is on the loader's path (Debian's {@code python3-torch}) that one is picked up and the JVM
@@ -36,6 +43,9 @@ public final class TorchRuntime {
                     }
                 }
                 Loader.load(torch.class);
+                if (System.getenv("OPENBLAS_NUM_THREADS") == null) {
+                    org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
+                }
             } catch (Exception | LinkageError e) {
                 throw new InstaFlowException("could not load the LibTorch natives for platform "
                         + Loader.getPlatform() + ": " + NativeErrors.summary(e)
