@@ -6,6 +6,7 @@ import dev.instaflow.LoadOptions;
 import dev.instaflow.Precision;
 import dev.instaflow.engine.TorchModel;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestReader;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.engine.text.TokenizerFraming;
@@ -87,6 +88,8 @@ public final class BundleAssembler {
         try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
             manifest = learn(framing);
         }
+        // The reader's rules, before anything is written: flags that make an unusable default fail here.
+        ManifestReader.parse(out.resolve(BundleManifest.FILE_NAME), ManifestWriter.toJson(manifest));
         Path staging = stage(manifest, out);
         try {
             check(staging, manifest);
@@ -118,12 +121,16 @@ public final class BundleAssembler {
             throw new IllegalArgumentException("--refiner " + refiner + " does not exist");
         }
         if (Files.exists(out)) {
-            try (Stream<Path> entries = Files.list(out)) {
-                if (!Files.isDirectory(out) || entries.findAny().isPresent()) {
-                    throw new IllegalArgumentException("output " + out + " already exists and is not an empty folder");
+            boolean empty = false;
+            if (Files.isDirectory(out)) {
+                try (Stream<Path> entries = Files.list(out)) {
+                    empty = entries.findAny().isEmpty();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            }
+            if (!empty) {
+                throw new IllegalArgumentException("output " + out + " already exists and is not an empty folder");
             }
         }
     }

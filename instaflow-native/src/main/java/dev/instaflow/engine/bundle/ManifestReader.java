@@ -174,6 +174,8 @@ public final class ManifestReader {
                 parts.string("denoiser"), parts.string("vae_decoder"), parts.string("tokenizer"),
                 parts.string("refiner", null));
 
+        checkDefaultsFit(file, prediction, sampling, partPaths);
+
         Map<String, String> provenance = new LinkedHashMap<>();
         if (top.has("provenance")) {
             JsonFields prov = top.object("provenance");
@@ -190,6 +192,37 @@ public final class ManifestReader {
         }
         return new BundleManifest(version, name, family, description, dtype, tracedOn, prediction, latent, image,
                 text, sampling, limits, partPaths, provenance);
+    }
+
+    /**
+     * The defaults must make a valid generation on their own: {@code generate("a cat")} on a bundle must never fail
+     * for a reason only its manifest could fix.
+     */
+    private static void checkDefaultsFit(Path file, BundleManifest.Prediction prediction,
+                                         BundleManifest.Sampling sampling, BundleManifest.Parts parts) {
+        Sampler sampler = sampling.sampler();
+        if (prediction.type() == PredictionType.EPSILON) {
+            if (sampler.kind() != Sampler.Kind.EULER) {
+                throw new InvalidBundleException(file, "sampling.sampler", "an epsilon (one-step, SwiftBrush-style)"
+                        + " bundle samples with euler in one step; got " + sampler);
+            }
+            if (sampling.steps() != 1) {
+                throw new InvalidBundleException(file, "sampling.steps", "an epsilon (one-step, SwiftBrush-style)"
+                        + " bundle takes exactly 1 step; got " + sampling.steps());
+            }
+            if (sampling.guidance() > 1) {
+                throw new InvalidBundleException(file, "sampling.guidance", "an epsilon (one-step, SwiftBrush-style)"
+                        + " bundle takes no guidance; expected a value <= 1, got " + sampling.guidance());
+            }
+        }
+        if (sampler.fixedSteps().isPresent() && sampler.fixedSteps().getAsInt() != sampling.steps()) {
+            throw new InvalidBundleException(file, "sampling.steps", "expected " + sampler.fixedSteps().getAsInt()
+                    + ", the step count of the default sampler " + sampler + ", got " + sampling.steps());
+        }
+        if (sampler.needsRefiner() && parts.refiner() == null) {
+            throw new InvalidBundleException(file, "sampling.sampler", "the default sampler " + sampler + " has "
+                    + sampler.refinerSteps() + " refiner step(s) but the bundle has no parts.refiner");
+        }
     }
 
     private interface Parser<T> {

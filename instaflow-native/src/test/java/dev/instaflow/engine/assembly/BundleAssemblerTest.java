@@ -69,6 +69,22 @@ class BundleAssemblerTest {
     }
 
     @Test
+    void flagsThatMakeAnUnusableDefaultFailBeforeWriting() {
+        Path out = temp.resolve("sb");
+        InvalidBundleException e = assertThrows(InvalidBundleException.class,
+                () -> tinyParts().preset(BundlePreset.SWIFTBRUSH).steps(4).assemble(out));
+        assertEquals("sampling.steps", e.field().orElseThrow());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void anOutputThatIsAFileIsRefused() throws IOException {
+        Path out = Files.writeString(temp.resolve("a-file"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tinyParts().assemble(out));
+        assertTrue(e.getMessage().contains("already exists and is not an empty folder"), e.getMessage());
+    }
+
+    @Test
     void refusesANonEmptyOutputFolder() throws IOException {
         Path out = Files.createDirectories(temp.resolve("full"));
         Files.writeString(out.resolve("keep.txt"), "mine");

@@ -212,6 +212,39 @@ class InvalidBundleTest {
     }
 
     @Test
+    void defaultsThatCannotMakeAGenerationAreRefused() throws IOException {
+        tiny();
+        editManifest(j -> {
+            j.getAsJsonObject("prediction").addProperty("type", "epsilon");
+            j.getAsJsonObject("prediction").addProperty("timestep", 999);
+            j.getAsJsonObject("prediction").addProperty("alpha_bar", 0.0047);
+            j.getAsJsonObject("sampling").addProperty("steps", 4);
+        });
+        assertMentions(loadFails(), "sampling.steps", "exactly 1 step");
+        editManifest(j -> {
+            j.getAsJsonObject("sampling").addProperty("steps", 1);
+            j.getAsJsonObject("sampling").addProperty("guidance", 4.5);
+        });
+        assertMentions(loadFails(), "sampling.guidance", "takes no guidance");
+
+        tiny2();
+        editManifest(j -> j.getAsJsonObject("sampling").addProperty("sampler", "flowturbo:H1P1R1"));
+        InvalidBundleException e = loadFails();
+        assertTrue(e.field().orElseThrow().startsWith("sampling."), e.getMessage());
+        editManifest(j -> j.getAsJsonObject("sampling").addProperty("steps", 3));
+        assertMentions(loadFails(), "sampling.sampler", "no parts.refiner");
+        editManifest(j -> {
+            j.getAsJsonObject("sampling").addProperty("sampler", "flowturbo:H1P2");
+            j.getAsJsonObject("sampling").addProperty("steps", 25);
+        });
+        assertMentions(loadFails(), "sampling.steps", "expected 3, the step count of the default sampler");
+    }
+
+    private void tiny2() {
+        bundle = TinyBundle.create(temp.resolve("bundle2"));
+    }
+
+    @Test
     void aCudaTracedBundleIsRefusedOnTheCpuUpFront() throws IOException {
         tiny();
         editManifest(j -> j.addProperty("traced_on", "cuda"));
