@@ -46,15 +46,42 @@ public final class InstaFlow implements AutoCloseable {
 
     /**
      * Loads and validates the bundle in {@code bundleDirectory}: its manifest, its tokenizer, and each network part
-     * (run once on a small input to check its shapes).
+     * (run once on a small input to check its shapes); then, by default on CUDA, runs two warm-up generations
+     * ({@link LoadOptions#warmUp()}).
      *
      * @throws InvalidBundleException     if the bundle cannot be used; the message names the file and field
      * @throws DeviceUnavailableException if the requested device cannot be used; the message says why
+     * @throws IllegalArgumentException   if an option conflicts with the bundle
      */
     public static InstaFlow load(Path bundleDirectory, LoadOptions options) {
         Objects.requireNonNull(bundleDirectory, "bundleDirectory");
         Objects.requireNonNull(options, "options");
-        return new InstaFlow(engine().load(bundleDirectory, options));
+        return load(engine(), bundleDirectory, options);
+    }
+
+    /** Loads through {@code engine}, then warms up as {@link LoadOptions#warmUp()} says. */
+    static InstaFlow load(Engine engine, Path bundleDirectory, LoadOptions options) {
+        InstaFlow model = new InstaFlow(engine.load(bundleDirectory, options));
+        try {
+            if (options.warmUp().orElse(model.model.info().device().isCuda())) {
+                model.warmUp();
+            }
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    /**
+     * Two default generations (the request a caller gets with no settings), because TorchScript's profiling
+     * executor specialises a graph on its second call for each input signature and cuDNN tunes on the first.
+     */
+    private void warmUp() {
+        GenerationRequest request = GenerationRequest.of("");
+        for (int i = 0; i < 2; i++) {
+            generate(request);
+        }
     }
 
     /** What the model is, its defaults and limits. */

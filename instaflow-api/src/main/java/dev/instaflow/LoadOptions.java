@@ -68,8 +68,9 @@ public final class LoadOptions {
 
     /**
      * Whether {@code load} runs the model's default generation twice before returning, so that the first real call
-     * does not pay TorchScript's profiling and specialisation (and cuDNN's autotuning). Empty (the default) means yes
-     * on CUDA and no on the CPU, where the first calls cost little extra but a full-size warm-up takes seconds.
+     * does not pay TorchScript's profiling and specialisation (and cuDNN's autotuning, when on). Empty (the default)
+     * means yes on CUDA and no on the CPU, where a full-size warm-up takes seconds. One-shot programs (a command line
+     * that generates one image) should turn it off.
      */
     public Optional<Boolean> warmUp() {
         return Optional.ofNullable(warmUp);

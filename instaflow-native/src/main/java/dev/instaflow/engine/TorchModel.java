@@ -96,28 +96,10 @@ public final class TorchModel implements LoadedModel {
             GenerationPipeline pipeline = new GenerationPipeline(m, device,
                     new TextConditioner(tokenizer, textEncoder), denoiser, refiner,
                     new LatentDecoder(vae, m.latent().scalingFactor()));
-            if (options.warmUp().orElse(device.isCuda())) {
-                warmUp(pipeline, m);
-            }
             return new TorchModel(bundle, device, describe(bundle, device, refiner.isPresent()), opened, pipeline);
         } catch (RuntimeException | Error e) {
             closeAll(opened, e);
             throw e;
-        }
-    }
-
-    /**
-     * Runs the default generation twice (TorchScript's profiling executor specialises a graph on its second call for
-     * each input signature; cuDNN autotunes on the first), with and without guidance when the default guides.
-     */
-    private static void warmUp(GenerationPipeline pipeline, BundleManifest m) {
-        boolean guided = m.sampling().guidance() > 1 && m.prediction().type() == PredictionType.VELOCITY;
-        GenerationPlan plan = new GenerationPlan(java.util.List.of(""), m.sampling().negativePrompt(), guided,
-                m.sampling().guidance(), 0, Optional.empty(), m.image().defaultWidth(), m.image().defaultHeight(), 1,
-                m.sampling().sampler(), m.prediction().type() == PredictionType.VELOCITY
-                        ? m.sampling().sampler().fixedSteps().orElse(m.sampling().steps()) : 1);
-        for (int i = 0; i < 2; i++) {
-            pipeline.run(plan, ProgressListener.NONE, PipelineTrace.NONE);
         }
     }
 

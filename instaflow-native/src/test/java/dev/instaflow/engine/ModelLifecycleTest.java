@@ -46,15 +46,6 @@ class ModelLifecycleTest {
     }
 
     @Test
-    void anExplicitWarmUpRunsTheDefaultGenerationAtLoad() {
-        // The tiny bundle's defaults (32x32, one Euler step) must form a valid generation for the warm-up to pass.
-        try (InstaFlow model = InstaFlow.load(TinyBundle.create(temp.resolve("warm")),
-                TestSettings.loadOptions().toBuilder().warmUp(true).build())) {
-            assertEquals(1, model.generate(fourSteps()).images().size());
-        }
-    }
-
-    @Test
     void theListenerSeesEveryStepInOrder() {
         try (InstaFlow model = load()) {
             List<Progress> seen = new ArrayList<>();

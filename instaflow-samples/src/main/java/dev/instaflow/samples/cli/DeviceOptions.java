@@ -16,8 +16,9 @@ final class DeviceOptions {
             description = "LibTorch intra-op CPU threads. Default: LibTorch's choice (one per core).")
     Integer threads;
 
+    /** Options for a one-shot command: no warm-up generations at load (the command's own call is the only one). */
     LoadOptions loadOptions() {
-        LoadOptions.Builder b = LoadOptions.builder().device(device);
+        LoadOptions.Builder b = LoadOptions.builder().device(device).warmUp(false);
         if (threads != null) {
             b.threads(threads);
         }
