@@ -11,30 +11,66 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Typed access to one JSON object of a manifest, with errors that name the file and the dotted field and say what
- * was expected. Also remembers which keys were read, so unknown keys can be reported.
+ * Typed access to one JSON object of a bundle file (the manifest, the self-test), with errors that name the file and
+ * the dotted field and say what was expected. Also remembers which keys were read, so unknown keys can be reported.
  */
-final class JsonFields {
+public final class JsonFields {
     private final Path file;
     private final String prefix;
     private final JsonObject object;
     private final Set<String> read = new java.util.HashSet<>();
 
-    JsonFields(Path file, String prefix, JsonObject object) {
+    /** Reads {@code file} as one JSON object. */
+    public static JsonFields read(Path file) {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
+        }
+        JsonElement root;
+        try {
+            root = com.google.gson.JsonParser.parseString(text);
+        } catch (com.google.gson.JsonParseException e) {
+            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
+        }
+        if (!root.isJsonObject()) {
+            throw new InvalidBundleException(file, null, "expected a JSON object at the top level");
+        }
+        return new JsonFields(file, "", root.getAsJsonObject());
+    }
+
+    /** Integers of an array field with {@code length} elements, each in {@code min..max}. */
+    public int[] integers(String key, int length, int min, int max) {
+        JsonElement e = require(key, "an array of " + length + " integers");
+        if (!e.isJsonArray() || e.getAsJsonArray().size() != length) {
+            throw error(key, "expected an array of " + length + " integers, got " + describe(e));
+        }
+        int[] out = new int[length];
+        for (int i = 0; i < length; i++) {
+            JsonElement item = e.getAsJsonArray().get(i);
+            JsonFields one = new JsonFields(file, path(key), new JsonObject());
+            one.object.add(Integer.toString(i), item);
+            out[i] = one.integer(Integer.toString(i), min, max);
+        }
+        return out;
+    }
+
+    public JsonFields(Path file, String prefix, JsonObject object) {
         this.file = file;
         this.prefix = prefix;
         this.object = object;
     }
 
-    String path(String key) {
+    public String path(String key) {
         return prefix.isEmpty() ? key : prefix + "." + key;
     }
 
-    InvalidBundleException error(String key, String problem) {
+    public InvalidBundleException error(String key, String problem) {
         return new InvalidBundleException(file, path(key), problem);
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
         return object.has(key) && !object.get(key).isJsonNull();
     }
 
@@ -46,7 +82,7 @@ final class JsonFields {
         return object.get(key);
     }
 
-    JsonFields object(String key) {
+    public JsonFields object(String key) {
         JsonElement e = require(key, "an object");
         if (!e.isJsonObject()) {
             throw error(key, "expected an object, got " + describe(e));
@@ -54,7 +90,7 @@ final class JsonFields {
         return new JsonFields(file, path(key), e.getAsJsonObject());
     }
 
-    String string(String key) {
+    public String string(String key) {
         JsonElement e = require(key, "a string");
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
             throw error(key, "expected a string, got " + describe(e));
@@ -62,12 +98,12 @@ final class JsonFields {
         return e.getAsString();
     }
 
-    String string(String key, String fallback) {
+    public String string(String key, String fallback) {
         read.add(key);
         return has(key) ? string(key) : fallback;
     }
 
-    double number(String key) {
+    public double number(String key) {
         JsonElement e = require(key, "a number");
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
             throw error(key, "expected a number, got " + describe(e));
@@ -79,7 +115,7 @@ final class JsonFields {
         return v;
     }
 
-    double positiveNumber(String key) {
+    public double positiveNumber(String key) {
         double v = number(key);
         if (v <= 0) {
             throw error(key, "expected a number > 0, got " + v);
@@ -87,7 +123,7 @@ final class JsonFields {
         return v;
     }
 
-    long integer(String key, long min, long max) {
+    public long integer(String key, long min, long max) {
         JsonElement e = require(key, "an integer");
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
             throw error(key, "expected an integer, got " + describe(e));
@@ -105,17 +141,17 @@ final class JsonFields {
         return v;
     }
 
-    int integer(String key, int min, int max) {
+    public int integer(String key, int min, int max) {
         return (int) integer(key, (long) min, (long) max);
     }
 
-    int integer(String key, int min, int max, int fallback) {
+    public int integer(String key, int min, int max, int fallback) {
         read.add(key);
         return has(key) ? integer(key, min, max) : fallback;
     }
 
     /** The keys present in the object that no accessor asked for. */
-    List<String> unknownKeys() {
+    public List<String> unknownKeys() {
         List<String> unknown = new ArrayList<>();
         for (String k : object.keySet()) {
             if (!read.contains(k)) {
@@ -125,11 +161,11 @@ final class JsonFields {
         return unknown;
     }
 
-    JsonObject raw() {
+    public JsonObject raw() {
         return object;
     }
 
-    void markRead(String key) {
+    public void markRead(String key) {
         read.add(key);
     }
 

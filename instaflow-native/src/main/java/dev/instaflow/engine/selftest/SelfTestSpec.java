@@ -1,17 +1,13 @@
 package dev.instaflow.engine.selftest;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LatentNoise;
 import dev.instaflow.Sampler;
+import dev.instaflow.engine.bundle.JsonFields;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -40,86 +36,70 @@ public record SelfTestSpec(Path folder, String prompt, String negativePrompt, Sa
     public static final String FILE = "selftest.json";
     public static final String FORMAT = "instaflow-selftest";
 
+    /** The self-test format version this SDK reads. */
+    public static final int VERSION = 1;
+
     /** Reads {@code bundle/selftest/selftest.json} and its data files. */
     public static SelfTestSpec read(Path bundle) {
-        Path folder = bundle.resolve(FOLDER);
+        Path folder;
+        try {
+            folder = bundle.toRealPath().resolve(FOLDER);
+        } catch (IOException e) {
+            throw new InvalidBundleException(bundle, null, "bundle directory does not exist or cannot be read", e);
+        }
         Path file = folder.resolve(FILE);
         if (!Files.isRegularFile(file)) {
             throw new InvalidBundleException(file, null, "this bundle has no self-test (the exporter writes one;"
                     + " bundles made with `instaflow bundle` have none)");
         }
-        JsonObject o;
+        JsonFields o = JsonFields.read(file);
+        String format = o.string("format");
+        if (!format.equals(FORMAT)) {
+            throw o.error("format", "expected \"" + FORMAT + "\", got \"" + format + "\"");
+        }
+        int version = o.integer("version", 1, Integer.MAX_VALUE);
+        if (version > VERSION) {
+            throw o.error("version", "the self-test was written in version " + version + "; this SDK reads version "
+                    + VERSION + ": upgrade instaflow-java");
+        }
+        int[] noiseShape = o.integers("noise_shape", 4, 1, 1 << 16);
+        int width = o.integer("width", 1, 1 << 16);
+        int height = o.integer("height", 1, 1 << 16);
+        Sampler sampler;
         try {
-            o = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidBundleException(file, null, "is not a readable JSON object: " + e.getMessage(), e);
+            sampler = Sampler.parse(o.string("sampler", "euler"));
+        } catch (IllegalArgumentException e) {
+            throw o.error("sampler", e.getMessage());
         }
-        if (!FORMAT.equals(string(o, file, "format"))) {
-            throw new InvalidBundleException(file, "format", "expected \"" + FORMAT + "\"");
+        long noiseValues = (long) noiseShape[0] * noiseShape[1] * noiseShape[2] * noiseShape[3];
+        float[] noise = floats(folder, file, o.string("noise"), noiseValues);
+        byte[] expected = data(folder, file, o.string("expected_image"), (long) width * height * 3);
+        int maxAbs = 2;
+        double minPsnr = 35.0;
+        if (o.has("tolerance")) {
+            JsonFields tolerance = o.object("tolerance");
+            maxAbs = tolerance.integer("max_abs_uint8", 0, 255, 2);
+            minPsnr = tolerance.has("min_psnr_db") ? tolerance.number("min_psnr_db") : 35.0;
         }
-        int[] noiseShape = ints(o, file, "noise_shape", 4);
-        int width = integer(o, file, "width");
-        int height = integer(o, file, "height");
-        float[] noise = floats(folder, file, string(o, file, "noise"),
-                (long) noiseShape[0] * noiseShape[1] * noiseShape[2] * noiseShape[3]);
-        byte[] expected = bytes(folder, file, string(o, file, "expected_image"), (long) width * height * 3);
-        JsonObject tolerance = o.has("tolerance") ? o.getAsJsonObject("tolerance") : new JsonObject();
-        return new SelfTestSpec(folder, string(o, file, "prompt"),
-                o.has("negative_prompt") ? o.get("negative_prompt").getAsString() : "",
-                Sampler.parse(o.has("sampler") ? o.get("sampler").getAsString() : "euler"),
-                integer(o, file, "steps"), number(o, file, "guidance"), width, height,
-                LatentNoise.of(noise, noiseShape[0], noiseShape[1], noiseShape[2], noiseShape[3]), expected,
-                tolerance.has("max_abs_uint8") ? tolerance.get("max_abs_uint8").getAsInt() : 2,
-                tolerance.has("min_psnr_db") ? tolerance.get("min_psnr_db").getAsDouble() : 35.0,
-                o.has("reference") ? o.get("reference").toString() : "{}");
-    }
-
-    private static String string(JsonObject o, Path file, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive()) {
-            throw new InvalidBundleException(file, key, "is missing; expected a string");
+        LatentNoise latentNoise;
+        try {
+            latentNoise = LatentNoise.of(noise, noiseShape[0], noiseShape[1], noiseShape[2], noiseShape[3]);
+        } catch (IllegalArgumentException e) {
+            throw o.error("noise", e.getMessage());
         }
-        return e.getAsString();
-    }
-
-    private static int integer(JsonObject o, Path file, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw new InvalidBundleException(file, key, "is missing; expected an integer");
-        }
-        return e.getAsInt();
-    }
-
-    private static double number(JsonObject o, Path file, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-            throw new InvalidBundleException(file, key, "is missing; expected a number");
-        }
-        return e.getAsDouble();
-    }
-
-    private static int[] ints(JsonObject o, Path file, String key, int length) {
-        JsonElement e = o.get(key);
-        if (e == null || !e.isJsonArray() || e.getAsJsonArray().size() != length) {
-            throw new InvalidBundleException(file, key, "expected an array of " + length + " integers");
-        }
-        JsonArray a = e.getAsJsonArray();
-        int[] out = new int[length];
-        for (int i = 0; i < length; i++) {
-            out[i] = a.get(i).getAsInt();
-        }
-        return out;
+        return new SelfTestSpec(folder, o.string("prompt"), o.string("negative_prompt", ""), sampler,
+                o.integer("steps", 1, 100_000), o.number("guidance"), width, height, latentNoise, expected, maxAbs,
+                minPsnr, o.has("reference") ? o.raw().get("reference").toString() : "{}");
     }
 
     private static float[] floats(Path folder, Path spec, String name, long count) {
+        if (count > Integer.MAX_VALUE / 4) {
+            throw new InvalidBundleException(spec, "noise_shape", "has " + count + " values; too many for a self-test");
+        }
         ByteBuffer b = ByteBuffer.wrap(data(folder, spec, name, count * 4)).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = new float[(int) count];
         b.asFloatBuffer().get(out);
         return out;
-    }
-
-    private static byte[] bytes(Path folder, Path spec, String name, long count) {
-        return data(folder, spec, name, count);
     }
 
     private static byte[] data(Path folder, Path spec, String name, long expectedBytes) {
@@ -128,11 +108,15 @@ public record SelfTestSpec(Path folder, String prompt, String negativePrompt, Sa
             throw new InvalidBundleException(spec, null, "data file \"" + name + "\" leaves the selftest folder");
         }
         try {
-            byte[] d = Files.readAllBytes(f);
-            if (d.length != expectedBytes) {
-                throw new InvalidBundleException(f, null, "has " + d.length + " bytes; expected " + expectedBytes);
+            if (Files.exists(f) && !f.toRealPath().startsWith(folder)) {
+                throw new InvalidBundleException(spec, null, "data file \"" + name + "\" resolves (through a symbolic"
+                        + " link) outside the selftest folder");
             }
-            return d;
+            long size = Files.size(f);
+            if (size != expectedBytes) {
+                throw new InvalidBundleException(f, null, "has " + size + " bytes; expected " + expectedBytes);
+            }
+            return Files.readAllBytes(f);
         } catch (IOException e) {
             throw new InvalidBundleException(f, null, "cannot be read: " + e, e);
         }

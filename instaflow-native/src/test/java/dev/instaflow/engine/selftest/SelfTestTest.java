@@ -69,6 +69,36 @@ class SelfTestTest {
     }
 
     @Test
+    void aRelativeOrDottedBundlePathWorks() throws IOException {
+        Path bundle = bundleWithSelfTest(temp.resolve("rel"));
+        Path cwd = Path.of("").toAbsolutePath();
+        Path relative = cwd.relativize(bundle);
+        assertTrue(SelfTest.run(relative, CPU).passed());
+        assertTrue(SelfTest.run(bundle.resolve("../rel/./"), CPU).passed());
+    }
+
+    @Test
+    void malformedValuesAreNamedWithTheirField() throws IOException {
+        Path bundle = bundleWithSelfTest(temp.resolve("bad"));
+        Path spec = bundle.resolve("selftest/selftest.json");
+        String good = Files.readString(spec);
+        String[][] cases = {
+            {"\"tolerance\": {\"max_abs_uint8\": 1, \"min_psnr_db\": 40}", "\"tolerance\": 3", "tolerance"},
+            {"\"sampler\": \"euler\"", "\"sampler\": \"ddim\"", "sampler"},
+            {"\"version\": 1", "\"version\": 2", "version"},
+            {"\"noise_shape\": [1, 4, 16, 16]", "\"noise_shape\": [1, 4, \"16\", 16]", "noise_shape.2"},
+            {"\"negative_prompt\": \"\"", "\"negative_prompt\": 0", "negative_prompt"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(spec, good.replace(c[0], c[1]));
+            InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU),
+                    c[1]);
+            assertEquals(c[2], e.field().orElseThrow(), e.getMessage());
+            assertEquals(spec.toRealPath(), e.file());
+        }
+    }
+
+    @Test
     void aBundleWithoutSelfTestSaysSo() {
         Path bundle = TinyBundle.create(temp.resolve("none"));
         InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU));
@@ -81,6 +111,6 @@ class SelfTestTest {
         Files.write(bundle.resolve("selftest/noise.bin"), new byte[12]);
         InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU));
         assertTrue(e.getMessage().contains("noise.bin") && e.getMessage().contains("4096"), e.getMessage());
-        assertEquals(bundle.resolve("selftest/noise.bin"), e.file());
+        assertEquals(bundle.toRealPath().resolve("selftest/noise.bin"), e.file());
     }
 }
