@@ -19,12 +19,14 @@ public final class LoadOptions {
     private final Precision precision;
     private final int threads;
     private final Boolean warmUp;
+    private final boolean cudnnBenchmark;
 
     private LoadOptions(Builder b) {
         this.device = b.device;
         this.precision = b.precision;
         this.threads = b.threads;
         this.warmUp = b.warmUp;
+        this.cudnnBenchmark = b.cudnnBenchmark;
     }
 
     public static LoadOptions defaults() {
@@ -41,6 +43,7 @@ public final class LoadOptions {
         b.precision = precision;
         b.threads = threads;
         b.warmUp = warmUp;
+        b.cudnnBenchmark = cudnnBenchmark;
         return b;
     }
 
@@ -76,11 +79,21 @@ public final class LoadOptions {
         return Optional.ofNullable(warmUp);
     }
 
+    /**
+     * Whether cuDNN may time its convolution algorithms per shape and keep the fastest (PyTorch's
+     * {@code cudnn.benchmark}). Off by default: the choice can differ between processes, so images may differ by a
+     * rounding level from run to run, and the setting is process-wide in LibTorch. Measure with {@code instaflow
+     * bench} before turning it on. Only matters on CUDA.
+     */
+    public boolean cudnnBenchmark() {
+        return cudnnBenchmark;
+    }
+
     @Override
     public String toString() {
         return "LoadOptions{device=" + device + ", precision=" + (precision == null ? "bundle" : precision)
                 + ", threads=" + (threads > 0 ? threads : "default")
-                + ", warmUp=" + (warmUp == null ? "auto" : warmUp) + '}';
+                + ", warmUp=" + (warmUp == null ? "auto" : warmUp) + ", cudnnBenchmark=" + cudnnBenchmark + '}';
     }
 
     /** Builder for {@link LoadOptions}. */
@@ -89,6 +102,7 @@ public final class LoadOptions {
         private Precision precision;
         private int threads;
         private Boolean warmUp;
+        private boolean cudnnBenchmark;
 
         private Builder() {
         }
@@ -115,6 +129,12 @@ public final class LoadOptions {
         /** Run (or skip) the warm-up generations at load; see {@link LoadOptions#warmUp()}. */
         public Builder warmUp(boolean warmUp) {
             this.warmUp = warmUp;
+            return this;
+        }
+
+        /** Let cuDNN autotune its algorithms; see {@link LoadOptions#cudnnBenchmark()}. */
+        public Builder cudnnBenchmark(boolean cudnnBenchmark) {
+            this.cudnnBenchmark = cudnnBenchmark;
             return this;
         }
 

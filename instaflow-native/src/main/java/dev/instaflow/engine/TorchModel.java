@@ -66,7 +66,7 @@ public final class TorchModel implements LoadedModel {
                     + " TorchScript parts fix their dtype, so a bundle runs in the precision it was exported in;"
                     + " export one bundle per precision");
         }
-        DeviceContext device = DeviceContext.open(options.device(), precision);
+        DeviceContext device = DeviceContext.open(options.device(), precision, options.cudnnBenchmark());
         if (m.tracedOn().equals("cuda") && !device.isCuda()) {
             device.close();
             throw new InvalidBundleException(bundle.manifestFile(), "traced_on", "the bundle was traced on cuda and"
@@ -92,6 +92,10 @@ public final class TorchModel implements LoadedModel {
                 vae.validate(m);
                 refiner.ifPresent(r -> r.validate(m));
             }
+
+            // Weights were cast and probed on the device's default stream; generations run on pooled non-blocking
+            // streams, which do not wait for it. Finish the load's work before any generation can start.
+            device.synchronizeDevice();
 
             GenerationPipeline pipeline = new GenerationPipeline(m, device,
                     new TextConditioner(tokenizer, textEncoder), denoiser, refiner,

@@ -36,7 +36,7 @@ public final class DeviceContext implements AutoCloseable {
      *
      * @throws DeviceUnavailableException naming the reason
      */
-    public static DeviceContext open(Device requested, Precision precision) {
+    public static DeviceContext open(Device requested, Precision precision, boolean cudnnBenchmark) {
         TorchRuntime.ensureLoaded();
         Device device = requested;
         if (requested.kind() == Device.Kind.AUTO) {
@@ -52,9 +52,10 @@ public final class DeviceContext implements AutoCloseable {
                 throw new DeviceUnavailableException("device " + device + " was requested but only " + count
                         + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
             }
-            // Let cuDNN pick the fastest convolution algorithm per shape (process-wide, as in PyTorch); the load's
-            // warm-up pays the search for the default shapes.
-            torch.globalContext().setBenchmarkCuDNN(true);
+            if (cudnnBenchmark) {
+                // Process-wide, as in PyTorch: cuDNN times its algorithms per shape and keeps the fastest.
+                torch.globalContext().setBenchmarkCuDNN(true);
+            }
         } else if (precision != Precision.FLOAT32) {
             throw new DeviceUnavailableException("the bundle is " + precision + ", which needs a CUDA device; on the"
                     + " CPU the SDK runs float32 bundles only: load it with Device.cuda(), or export a float32 bundle"
@@ -125,6 +126,13 @@ public final class DeviceContext implements AutoCloseable {
     /** Casts a network output back to float32 for the sampler's arithmetic (a no-op for float32 models). */
     public Tensor toFloat32(Tensor t) {
         return Tensors.dtype(t) == ScalarType.Float ? t : t.to(ScalarType.Float);
+    }
+
+    /** Waits until all work queued on this device has finished (a no-op on the CPU). */
+    public void synchronizeDevice() {
+        if (isCuda()) {
+            torch.cuda_synchronize();
+        }
     }
 
     /** Releases the native device handle. */

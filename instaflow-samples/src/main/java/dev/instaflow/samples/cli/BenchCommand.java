@@ -80,6 +80,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Timed runs per configuration. Default: ${DEFAULT-VALUE}.")
     int runs;
 
+    @Option(names = "--cudnn-benchmark",
+            description = "Let cuDNN autotune its convolution algorithms (CUDA; off by default, see docs/api.md).")
+    boolean cudnnBenchmark;
+
     @Option(names = "--json", description = "Print one JSON object with every figure on stdout.")
     boolean json;
 
@@ -125,7 +129,8 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long loadStart = System.nanoTime();
-        try (InstaFlow model = InstaFlow.load(modelOptions.directory(err), deviceOptions.loadOptions())) {
+        try (InstaFlow model = InstaFlow.load(modelOptions.directory(err),
+                deviceOptions.loadOptions().toBuilder().cudnnBenchmark(cudnnBenchmark).build())) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
             List<Config> configs = configs(info);
@@ -198,6 +203,7 @@ final class BenchCommand implements Callable<Integer> {
         r.put("device", info.device().toString());
         r.put("precision", info.precision().id());
         r.put("threads", deviceOptions.threads);
+        r.put("cudnn_benchmark", cudnnBenchmark);
         r.put("width", width != null ? width : info.defaultWidth());
         r.put("height", height != null ? height : info.defaultHeight());
         r.put("guidance", guidance != null ? guidance : info.defaultGuidance());
