@@ -1,6 +1,7 @@
 package dev.instaflow.engine.assembly;
 
 import dev.instaflow.Device;
+import dev.instaflow.InferenceException;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.Precision;
@@ -8,11 +9,16 @@ import dev.instaflow.engine.TorchModel;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.ManifestReader;
 import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.TorchRuntime;
+import dev.instaflow.engine.runtime.TorchScriptPart;
 import dev.instaflow.engine.text.TokenizerFraming;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -85,14 +91,14 @@ public final class BundleAssembler {
         TorchRuntime.ensureLoaded();
         BundleManifest.Text framing = TokenizerFraming.read(tokenizer);
         BundleManifest manifest;
-        try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+        try (PointerScope scope = new PointerScope()) {
             manifest = learn(framing);
         }
         // The reader's rules, before anything is written: flags that make an unusable default fail here.
         ManifestReader.parse(out.resolve(BundleManifest.FILE_NAME), ManifestWriter.toJson(manifest));
         Path staging = stage(manifest, out);
         try {
-            check(staging, manifest);
+            check(staging);
             Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             deleteTree(staging);
@@ -136,74 +142,119 @@ public final class BundleAssembler {
     }
 
     private BundleManifest learn(BundleManifest.Text framing) {
-        int hiddenSize;
-        Precision dtype;
-        String tracedOn;
-        try (ProbedPart te = ProbedPart.load("text encoder", textEncoder)) {
+        PartFile.requireCpuFloat32("text encoder", textEncoder, "--text-encoder");
+        PartFile.requireCpuFloat32("VAE decoder", vaeDecoder, "--vae-decoder");
+        PartFile.requireCpuFloat32("denoiser", denoiser, "--denoiser");
+        if (refiner != null) {
+            PartFile.requireCpuFloat32("velocity refiner", refiner, "--refiner");
+        }
+        try (DeviceContext cpu = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false)) {
+            int hiddenSize = learnTextWidth(framing, cpu);
+            int[] geometry = learnLatentGeometry(cpu);
+            int channels = geometry[0];
+            int factor = geometry[1];
+            int multiple = learnSizeMultiple(framing, hiddenSize, channels, cpu) * factor;
+            if (refiner != null) {
+                try (TorchScriptPart r = TorchScriptPart.load("velocity refiner", refiner, "--refiner", 3,
+                        "(x, v, s)", cpu)) {
+                    Tensor x = zeros(1, channels, multiple / factor, multiple / factor);
+                    forwardOrExplain(r, "x, v [1, " + channels + ", h, w], s [1]", x, x, full(1, 0.5));
+                }
+            }
+            return manifest(framing, hiddenSize, channels, factor, multiple);
+        }
+    }
+
+    /** D, from the text encoder's output on one framed empty prompt. */
+    private int learnTextWidth(BundleManifest.Text framing, DeviceContext cpu) {
+        try (TorchScriptPart te = TorchScriptPart.load("text encoder", textEncoder, "--text-encoder", 1,
+                "(input_ids)", cpu)) {
             long[] ids = new long[framing.maxLength()];
             java.util.Arrays.fill(ids, framing.padId());
             ids[0] = framing.bosId();
             ids[1] = framing.eosId();
-            Tensor out = te.forwardOrExplain("token ids [1, " + framing.maxLength() + "]",
+            Tensor out = forwardOrExplain(te, "token ids [1, " + framing.maxLength() + "]",
                     dev.instaflow.engine.runtime.Tensors.fromLongs(ids, 1, framing.maxLength()));
             if (out.dim() != 3 || out.size(1) != framing.maxLength()) {
-                throw new InvalidBundleException(textEncoder, null, "the text encoder returned " + ProbedPart.shape(out)
-                        + " for ids [1, " + framing.maxLength() + "]; expected [1, " + framing.maxLength() + ", D]");
+                throw new InvalidBundleException(textEncoder, "--text-encoder", "the text encoder returned "
+                        + dev.instaflow.engine.runtime.Tensors.shapeString(out) + " for ids [1, " + framing.maxLength()
+                        + "]; expected [1, " + framing.maxLength() + ", D]");
             }
-            hiddenSize = Math.toIntExact(out.size(2));
+            return Math.toIntExact(out.size(2));
         }
-        int channels;
-        int factor;
-        try (ProbedPart vae = ProbedPart.load("VAE decoder", vaeDecoder)) {
-            dtype = vae.dtype();
-            tracedOn = vae.device();
+    }
+
+    /** {channels, factor}: the first latent channel count the decoder accepts, and its upscaling. */
+    private int[] learnLatentGeometry(DeviceContext cpu) {
+        try (TorchScriptPart vae = TorchScriptPart.load("VAE decoder", vaeDecoder, "--vae-decoder", 1, "(z)", cpu)) {
             int side = 8;
-            Optional<int[]> found = Optional.empty();
             for (int c : LATENT_CHANNEL_GUESSES) {
-                Optional<Tensor> out = vae.tryForward(ProbedPart.zeros(1, c, side, side));
+                Optional<Tensor> out = tryForward(vae, zeros(1, c, side, side));
                 if (out.isPresent() && out.get().dim() == 4 && out.get().size(1) == 3
                         && out.get().size(2) % side == 0 && out.get().size(2) == out.get().size(3)) {
-                    found = Optional.of(new int[] {c, Math.toIntExact(out.get().size(2) / side)});
-                    break;
+                    return new int[] {c, Math.toIntExact(out.get().size(2) / side)};
                 }
             }
-            int[] geometry = found.orElseThrow(() -> new InvalidBundleException(vaeDecoder, null,
-                    "the VAE decoder accepted no trial latent [1, C, 8, 8] (C in " + java.util.Arrays.toString(
-                            LATENT_CHANNEL_GUESSES) + ") with an image [1, 3, 8f, 8f] out"));
-            channels = geometry[0];
-            factor = geometry[1];
+            throw new InvalidBundleException(vaeDecoder, "--vae-decoder", "the VAE decoder accepted no trial latent"
+                    + " [1, C, 8, 8] (C in " + java.util.Arrays.toString(LATENT_CHANNEL_GUESSES) + ") with an image"
+                    + " [1, 3, 8f, 8f] out");
         }
-        int multiple;
+    }
+
+    /** The smallest latent multiple m the denoiser accepts: it runs on 3m x 3m (an odd factor, so every level divides). */
+    private int learnSizeMultiple(BundleManifest.Text framing, int hiddenSize, int channels, DeviceContext cpu) {
         BundleManifest.Prediction prediction = preset.prediction();
         double probeTime = prediction.type() == dev.instaflow.PredictionType.VELOCITY ? prediction.timeScale()
                 : prediction.timestep();
-        try (ProbedPart unet = ProbedPart.load("denoiser", denoiser)) {
-            Tensor text = ProbedPart.zeros(1, framing.maxLength(), hiddenSize);
-            Tensor t = ProbedPart.full(1, probeTime);
-            Integer learned = null;
+        try (TorchScriptPart unet = TorchScriptPart.load("denoiser", denoiser, "--denoiser", 3,
+                "(sample, timestep, encoder_hidden_states)", cpu)) {
+            Tensor text = zeros(1, framing.maxLength(), hiddenSize);
+            Tensor t = full(1, probeTime);
             for (int m : LATENT_MULTIPLES) {
-                int side = 3 * m; // an odd factor, so each downsampling level must divide evenly
-                Optional<Tensor> out = unet.tryForward(ProbedPart.zeros(1, channels, side, side), t, text);
+                int side = 3 * m;
+                Optional<Tensor> out = tryForward(unet, zeros(1, channels, side, side), t, text);
                 if (out.isPresent() && out.get().dim() == 4 && out.get().size(1) == channels
                         && out.get().size(2) == side) {
-                    learned = m;
-                    break;
+                    return m;
                 }
             }
-            if (learned == null) {
-                // Report the real error on a plain size.
-                unet.forwardOrExplain("sample [1, " + channels + ", 64, 64], timestep [1], text [1, "
-                        + framing.maxLength() + ", " + hiddenSize + "]", ProbedPart.zeros(1, channels, 64, 64), t, text);
-                throw new InvalidBundleException(denoiser, null, "the denoiser accepted no trial latent size (3 x 2^k)");
-            }
-            multiple = learned * factor;
+            // Report the real error on a plain size.
+            forwardOrExplain(unet, "sample [1, " + channels + ", 64, 64], timestep [1], text [1, "
+                    + framing.maxLength() + ", " + hiddenSize + "]", zeros(1, channels, 64, 64), t, text);
+            throw new InvalidBundleException(denoiser, "--denoiser", "the denoiser accepted no trial latent size"
+                    + " (3 x 2^k)");
         }
-        if (refiner != null) {
-            try (ProbedPart r = ProbedPart.load("velocity refiner", refiner)) {
-                Tensor x = ProbedPart.zeros(1, channels, multiple / factor, multiple / factor);
-                r.forwardOrExplain("x, v [1, " + channels + ", h, w], s [1]", x, x, ProbedPart.full(1, 0.5));
-            }
+    }
+
+    private static Optional<Tensor> tryForward(TorchScriptPart part, Tensor... inputs) {
+        try {
+            return Optional.of(part.forward(inputs));
+        } catch (InferenceException e) {
+            return Optional.empty();
         }
+    }
+
+    private static Tensor forwardOrExplain(TorchScriptPart part, String tried, Tensor... inputs) {
+        try {
+            return part.forward(inputs);
+        } catch (InferenceException e) {
+            throw new InvalidBundleException(part.file(), part.field(), "failed on " + tried + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Tensor zeros(long... shape) {
+        return torch.zeros(shape, new TensorOptions(ScalarType.Float));
+    }
+
+    private static Tensor full(long size, double value) {
+        return torch.full(new long[] {size}, new Scalar(value), new TensorOptions(ScalarType.Float));
+    }
+
+    private BundleManifest manifest(BundleManifest.Text framing, int hiddenSize, int channels, int factor,
+                                    int multiple) {
+        BundleManifest.Prediction prediction = preset.prediction();
+        String tracedOn = "cpu";
+        Precision dtype = Precision.FLOAT32;
         int sizeStep = sizeMultiple != null ? sizeMultiple : multiple;
         if (sizeStep % factor != 0 || sizeStep % multiple != 0) {
             throw new IllegalArgumentException("--size-multiple " + sizeStep + " must be a multiple of the learned "
@@ -270,12 +321,8 @@ public final class BundleAssembler {
     }
 
     /** Loads the staged bundle as the SDK will (float32 on the CPU), which runs every load-time check. */
-    private static void check(Path staging, BundleManifest manifest) {
-        LoadOptions options = LoadOptions.builder().device(Device.cpu()).build();
-        if (manifest.tracedOn().equals("cuda")) {
-            return; // cannot be loaded here; its parts were already run on the CPU above
-        }
-        TorchModel.load(staging, options).close();
+    private static void check(Path staging) {
+        TorchModel.load(staging, LoadOptions.builder().device(Device.cpu()).warmUp(false).build()).close();
     }
 
     static void deleteTree(Path root) {

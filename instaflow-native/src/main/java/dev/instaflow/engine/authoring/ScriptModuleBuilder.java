@@ -16,14 +16,18 @@ import java.nio.file.Path;
  * compiled outside Python).
  *
  * <pre>{@code
- * new ScriptModuleBuilder("Decoder")
- *     .parameter("w", weights)
- *     .define("def forward(self, z: Tensor) -> Tensor:\n    return torch.conv2d(z, self.w, None, [1, 1], [1, 1])\n")
- *     .save(path);
+ * try (ScriptModuleBuilder decoder = new ScriptModuleBuilder("Decoder")) {
+ *     decoder.parameter("w", weights)
+ *            .define("def forward(self, z: Tensor) -> Tensor:\n    return torch.conv2d(z, self.w, None, [1, 1], [1, 1])\n")
+ *            .save(path);
+ * }
  * }</pre>
+ *
+ * The builder holds the module outside any {@code PointerScope} until {@link #close()}.
  */
-public final class ScriptModuleBuilder {
+public final class ScriptModuleBuilder implements AutoCloseable {
     private final JitModule module;
+    private boolean closed;
 
     public ScriptModuleBuilder(String className) {
         TorchRuntime.ensureLoaded();
@@ -43,12 +47,6 @@ public final class ScriptModuleBuilder {
         return this;
     }
 
-    /** Adds a submodule, referenced in source as {@code self.<name>}. */
-    public ScriptModuleBuilder submodule(String name, JitModule child) {
-        module.register_module(name, child);
-        return this;
-    }
-
     /** Compiles methods from TorchScript source. */
     public ScriptModuleBuilder define(String source) {
         try {
@@ -59,7 +57,7 @@ public final class ScriptModuleBuilder {
         return this;
     }
 
-    /** The module (in evaluation mode). The builder keeps a reference; call {@link #release()} when done. */
+    /** The module (in evaluation mode); valid until {@link #close()} unless the caller retains it. */
     public JitModule build() {
         module.eval();
         return module;
@@ -78,8 +76,12 @@ public final class ScriptModuleBuilder {
         return file;
     }
 
-    /** Drops the builder's reference to the module. */
-    public void release() {
-        module.releaseReference();
+    /** Drops the builder's reference to the module. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            module.releaseReference();
+        }
     }
 }

@@ -56,9 +56,12 @@ public final class DemoBundle {
             Path staging = Files.createTempDirectory(parent, "." + directory.getFileName() + ".partial-");
             try (PointerScope scope = new PointerScope()) {
                 Generator g = torch.createCPUGenerator(SEED);
-                textEncoder(g).save(staging.resolve("text_encoder.pt")).toString();
-                denoiser(g).save(staging.resolve("denoiser.pt"));
-                vaeDecoder(g).save(staging.resolve("vae_decoder.pt"));
+                try (ScriptModuleBuilder textEncoder = textEncoder(g); ScriptModuleBuilder denoiser = denoiser(g);
+                     ScriptModuleBuilder vaeDecoder = vaeDecoder(g)) {
+                    textEncoder.save(staging.resolve("text_encoder.pt"));
+                    denoiser.save(staging.resolve("denoiser.pt"));
+                    vaeDecoder.save(staging.resolve("vae_decoder.pt"));
+                }
                 tokenizer(staging.resolve("tokenizer"));
                 ManifestWriter.write(manifest(), staging);
                 Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);

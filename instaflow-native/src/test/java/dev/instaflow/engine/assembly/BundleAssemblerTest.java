@@ -7,6 +7,7 @@ import dev.instaflow.InstaFlow;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.PredictionType;
+import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.testing.SharedFixtures;
 import org.junit.jupiter.api.Test;
@@ -82,6 +83,22 @@ class BundleAssemblerTest {
         Path out = Files.writeString(temp.resolve("a-file"), "x");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tinyParts().assemble(out));
         assertTrue(e.getMessage().contains("already exists and is not an empty folder"), e.getMessage());
+    }
+
+    @Test
+    void halfPrecisionPartsAreRefusedWithAReason() {
+        Path half = temp.resolve("half_vae.pt");
+        try (ScriptModuleBuilder vae = new ScriptModuleBuilder("HalfVae")) {
+            vae.parameter("w", org.bytedeco.pytorch.global.torch.ones(3, 4, 1, 1).to(
+                    org.bytedeco.pytorch.global.torch.ScalarType.Half))
+                    .define("def forward(self, z: Tensor) -> Tensor:\n"
+                            + "    return torch.conv2d(z, self.w, None, [1, 1], [0, 0])\n")
+                    .save(half);
+        }
+        InvalidBundleException e = assertThrows(InvalidBundleException.class,
+                () -> tinyParts().vaeDecoder(half).assemble(temp.resolve("never")));
+        assertEquals("--vae-decoder", e.field().orElseThrow());
+        assertTrue(e.getMessage().contains("Half weights") && e.getMessage().contains("exporter"), e.getMessage());
     }
 
     @Test

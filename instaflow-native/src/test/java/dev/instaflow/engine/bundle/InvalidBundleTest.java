@@ -165,10 +165,10 @@ class InvalidBundleTest {
     @Test
     void aPartReturningTheWrongRankFailsAtLoad() throws IOException {
         tiny();
-        new ScriptModuleBuilder("FlatUNet")
-                .define("def forward(self, sample: Tensor, timestep: Tensor, encoder_hidden_states: Tensor) -> Tensor:\n"
-                        + "    return torch.flatten(sample, 1)\n")
-                .save(bundle.resolve("unet.pt"));
+        try (ScriptModuleBuilder flat = new ScriptModuleBuilder("FlatUNet")) {
+            flat.define("def forward(self, sample: Tensor, timestep: Tensor, encoder_hidden_states: Tensor) -> Tensor:\n"
+                    + "    return torch.flatten(sample, 1)\n").save(bundle.resolve("unet.pt"));
+        }
         InvalidBundleException e = loadFails();
         assertEquals("parts.denoiser", e.field().orElseThrow());
         assertMentions(e, "unet.pt", "load-time check", "rank 2", "expected forward(sample");
@@ -177,9 +177,10 @@ class InvalidBundleTest {
     @Test
     void aPartWithTheWrongArityFailsAtLoad() throws IOException {
         tiny();
-        new ScriptModuleBuilder("TwoInputUNet")
-                .define("def forward(self, sample: Tensor, timestep: Tensor) -> Tensor:\n    return sample\n")
-                .save(bundle.resolve("unet.pt"));
+        try (ScriptModuleBuilder twoInputs = new ScriptModuleBuilder("TwoInputUNet")) {
+            twoInputs.define("def forward(self, sample: Tensor, timestep: Tensor) -> Tensor:\n    return sample\n")
+                    .save(bundle.resolve("unet.pt"));
+        }
         assertMentions(loadFails(), "parts.denoiser", "forward takes 2 input(s); a denoiser part takes 3");
     }
 
