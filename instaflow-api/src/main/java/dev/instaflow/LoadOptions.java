@@ -53,9 +53,10 @@ public final class LoadOptions {
     }
 
     /**
-     * The precision the caller expects. Empty (the default) accepts the bundle's own ({@code dtype} in its manifest);
-     * a different value fails the load, because traced TorchScript parts fix their dtype: a bundle runs in the
-     * precision it was exported in.
+     * The precision to run in. Empty (the default) means the bundle's own ({@code dtype} in its manifest). Another
+     * value casts the parts' floating-point weights at load; the load-time check of each part then shows whether the
+     * part runs in it. Parts traced from Python usually fix their dtype in the graph and fail that check (with a
+     * message saying so): export such a bundle in the precision you need. The CPU runs float32 only.
      */
     public Optional<Precision> precision() {
         return Optional.ofNullable(precision);

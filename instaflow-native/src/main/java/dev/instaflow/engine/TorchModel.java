@@ -59,13 +59,7 @@ public final class TorchModel implements LoadedModel {
         options.threads().ifPresent(TorchRuntime::setIntraOpThreads);
         Bundle bundle = Bundle.open(directory);
         BundleManifest m = bundle.manifest();
-        Precision precision = m.dtype();
-        if (options.precision().isPresent() && options.precision().get() != precision) {
-            throw new IllegalArgumentException("LoadOptions.precision " + options.precision().get() + " differs from"
-                    + " the bundle's dtype " + precision + " (" + bundle.manifestFile() + ", field dtype): traced"
-                    + " TorchScript parts fix their dtype, so a bundle runs in the precision it was exported in;"
-                    + " export one bundle per precision");
-        }
+        Precision precision = options.precision().orElse(m.dtype());
         DeviceContext device = DeviceContext.open(options.device(), precision, options.cudnnBenchmark());
         if (m.tracedOn().equals("cuda") && !device.isCuda()) {
             device.close();

@@ -42,18 +42,24 @@ public record BundleManifest(int formatVersion, String name, String family, Stri
     }
 
     /**
-     * A hint for load-time failures of parts traced on another device: traced graphs can pin the device they were
-     * traced on (constants created with {@code device=...}), so a CUDA-traced bundle may fail on the CPU and back.
-     * Empty when the devices agree.
+     * A hint for load-time failures of parts that run on another device or in another precision than they were
+     * traced for: traced graphs can pin the device (constants created with {@code device=...}) and the dtype (casts
+     * and constants) they were traced with. Empty when nothing differs.
      */
-    public String tracedDeviceHint(boolean runningOnCuda) {
+    public String loadHint(boolean runningOnCuda, Precision runningPrecision) {
+        StringBuilder hint = new StringBuilder();
         String running = runningOnCuda ? "cuda" : "cpu";
-        if (tracedOn.equals(running)) {
-            return "";
+        if (!tracedOn.equals(running)) {
+            hint.append(". Note: this bundle was traced on ").append(tracedOn).append(" and is being loaded on ")
+                    .append(running).append("; traced graphs can pin their device, so load it on ").append(tracedOn)
+                    .append(" or re-export it with --device ").append(running);
         }
-        return ". Note: this bundle was traced on " + tracedOn + " and is being loaded on " + running
-                + "; traced graphs can pin their device, so load it on " + tracedOn + " or re-export it with --device "
-                + running;
+        if (runningPrecision != dtype) {
+            hint.append(". Note: this bundle is ").append(dtype).append(" and its weights were cast to ")
+                    .append(runningPrecision).append(" at load (LoadOptions.precision); traced graphs can fix their")
+                    .append(" dtype, so load it in ").append(dtype).append(" or export it in ").append(runningPrecision);
+        }
+        return hint.toString();
     }
 
     /**

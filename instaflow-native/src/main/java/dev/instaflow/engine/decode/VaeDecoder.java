@@ -55,7 +55,7 @@ public final class VaeDecoder implements AutoCloseable {
         } catch (InferenceException e) {
             throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with f = latent.vae_scale_factor = "
-                    + factor + manifest.tracedDeviceHint(context.isCuda()), e);
+                    + factor + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
     }
 

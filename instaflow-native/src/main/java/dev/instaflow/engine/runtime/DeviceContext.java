@@ -57,9 +57,10 @@ public final class DeviceContext implements AutoCloseable {
                 torch.globalContext().setBenchmarkCuDNN(true);
             }
         } else if (precision != Precision.FLOAT32) {
-            throw new DeviceUnavailableException("the bundle is " + precision + ", which needs a CUDA device; on the"
-                    + " CPU the SDK runs float32 bundles only: load it with Device.cuda(), or export a float32 bundle"
-                    + " for the CPU (exporter --dtype fp32 --device cpu)");
+            throw new DeviceUnavailableException("precision " + precision + " needs a CUDA device; the CPU runs"
+                    + " float32 only: load the bundle with Device.cuda(), or with LoadOptions.precision(FLOAT32) to cast"
+                    + " its weights up (parts whose traced graphs fix their dtype then fail the load-time check), or"
+                    + " export a float32 bundle for the CPU (exporter --dtype fp32 --device cpu)");
         }
         return new DeviceContext(device, precision);
     }

@@ -60,7 +60,7 @@ public final class Denoiser implements AutoCloseable {
             throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check on a "
                     + side + "x" + side + " latent: " + e.getMessage() + "; expected forward" + SIGNATURE
                     + " with C = latent.channels = " + manifest.latent().channels() + ", L = " + manifest.text().maxLength()
-                    + ", D = " + manifest.text().hiddenSize() + manifest.tracedDeviceHint(context.isCuda()), e);
+                    + ", D = " + manifest.text().hiddenSize() + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
     }
 

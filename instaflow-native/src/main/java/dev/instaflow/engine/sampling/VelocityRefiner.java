@@ -59,7 +59,7 @@ public final class VelocityRefiner implements AutoCloseable {
             refine(x, x, s);
         } catch (InferenceException e) {
             throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
-                    + e.getMessage() + "; expected forward" + SIGNATURE + manifest.tracedDeviceHint(context.isCuda()), e);
+                    + e.getMessage() + "; expected forward" + SIGNATURE + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
     }
 

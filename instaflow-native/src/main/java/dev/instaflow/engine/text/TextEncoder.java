@@ -52,7 +52,7 @@ public final class TextEncoder implements AutoCloseable {
             throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with L = " + spec.maxLength()
                     + " and D = text.hidden_size = " + spec.hiddenSize()
-                    + manifest.tracedDeviceHint(context.isCuda()), e);
+                    + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
     }
 

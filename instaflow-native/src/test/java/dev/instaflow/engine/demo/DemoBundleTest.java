@@ -18,6 +18,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The demo bundle needs nothing but the project's code, and generates deterministically. */
 class DemoBundleTest {
+    /** A float16 copy of the demo bundle (its weights halved, its manifest saying so) loads on the CPU cast up. */
+    @Test
+    void aHalfPrecisionBundleCastUpRunsOnTheCpu() throws java.io.IOException {
+        Path dir = DemoBundle.write(temp.resolve("demo16"));
+        for (String part : new String[] {"text_encoder.pt", "denoiser.pt", "vae_decoder.pt"}) {
+            org.bytedeco.pytorch.JitModule m = org.bytedeco.pytorch.global.torch.load(dir.resolve(part).toString());
+            dev.instaflow.engine.runtime.ModulePreparation.prepare(m,
+                    org.bytedeco.pytorch.global.torch.ScalarType.Half);
+            m.save(dir.resolve(part).toString());
+        }
+        dev.instaflow.engine.bundle.BundleManifest m = dev.instaflow.engine.bundle.ManifestReader.read(
+                dir.resolve("manifest.json"));
+        dev.instaflow.engine.bundle.ManifestWriter.write(new dev.instaflow.engine.bundle.BundleManifest(
+                m.formatVersion(), m.name(), m.family(), m.description(), dev.instaflow.Precision.FLOAT16, m.tracedOn(),
+                m.prediction(), m.latent(), m.image(), m.text(), m.sampling(), m.limits(), m.parts(), m.provenance()),
+                dir);
+        LoadOptions cpu = LoadOptions.builder().device(Device.cpu()).threads(1).build();
+        org.junit.jupiter.api.Assertions.assertThrows(dev.instaflow.DeviceUnavailableException.class,
+                () -> InstaFlow.load(dir, cpu));
+        try (InstaFlow model = InstaFlow.load(dir, cpu.toBuilder().precision(dev.instaflow.Precision.FLOAT32).build())) {
+            assertEquals(dev.instaflow.Precision.FLOAT32, model.info().precision());
+            assertEquals(256, model.generate(GenerationRequest.builder().prompt("a red circle").seed(7).build())
+                    .image().getWidth());
+        }
+    }
+
     @TempDir
     Path temp;
 
