@@ -27,6 +27,19 @@ public record GenerationPlan(List<String> prompts, String negativePrompt, boolea
                              int steps) {
     public GenerationPlan {
         prompts = List.copyOf(prompts);
+        java.util.Objects.requireNonNull(negativePrompt, "negativePrompt");
+        java.util.Objects.requireNonNull(noise, "noise");
+        java.util.Objects.requireNonNull(sampler, "sampler");
+        if (prompts.isEmpty() || width < 1 || height < 1 || imagesPerPrompt < 1 || steps < 1
+                || !Double.isFinite(guidance)) {
+            throw new IllegalArgumentException("inconsistent plan: " + prompts.size() + " prompt(s), " + width + "x"
+                    + height + ", " + imagesPerPrompt + " image(s) per prompt, " + steps + " step(s), guidance "
+                    + guidance);
+        }
+        if (sampler.fixedSteps().isPresent() && sampler.fixedSteps().getAsInt() != steps) {
+            throw new IllegalArgumentException("inconsistent plan: sampler " + sampler + " has "
+                    + sampler.fixedSteps().getAsInt() + " steps, the plan " + steps);
+        }
     }
 
     /** The number of images: prompts times images per prompt. */

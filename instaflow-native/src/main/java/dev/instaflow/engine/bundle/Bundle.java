@@ -55,7 +55,13 @@ public final class Bundle {
     }
 
     private static Path resolvePart(Path dir, Path manifestFile, String field, String relative, boolean folder) {
-        Path given = Path.of(relative);
+        Path given;
+        try {
+            given = Path.of(relative);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new InvalidBundleException(manifestFile, field, "\"" + relative + "\" is not a valid path: "
+                    + e.getReason());
+        }
         if (given.isAbsolute()) {
             throw new InvalidBundleException(manifestFile, field, "expected a path relative to the bundle directory,"
                     + " got the absolute path \"" + relative + "\"");

@@ -41,7 +41,8 @@ public final class TextEncoder implements AutoCloseable {
             throw new InferenceException("the text encoder part (" + part.file().getFileName() + ") returned "
                     + problem + " ([batch, text.max_length, text.hidden_size])", null);
         }
-        return out;
+        // The denoiser takes the embeddings in the model's dtype, whatever the text encoder's output dtype.
+        return context.toModelDtype(out);
     }
 
     /** Runs the part once and checks its output shape against the manifest. */

@@ -132,6 +132,13 @@ class InvalidBundleTest {
     }
 
     @Test
+    void aPartPathThatIsNotAPathIsNamed() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("parts").addProperty("denoiser", "unet\u0000.pt"));
+        assertMentions(loadFails(), "parts.denoiser", "is not a valid path");
+    }
+
+    @Test
     void aMissingPartIsNamed() throws IOException {
         tiny();
         Files.delete(bundle.resolve("vae_decoder.pt"));
