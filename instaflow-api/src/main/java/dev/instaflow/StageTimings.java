@@ -6,7 +6,12 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Wall-clock time spent in each {@link Stage} of one generation. Immutable. */
+/**
+ * Time spent in each {@link Stage} of one generation. Immutable. On the CPU each stage is wall-clock time. On a GPU
+ * the stages are intervals between CUDA events recorded on the generation's stream at the stage boundaries, so they
+ * measure the device's work (and any time the device waited for the host); {@link Stage#TOTAL} is always the
+ * wall-clock time of the whole call.
+ */
 public final class StageTimings {
     private final Map<Stage, Duration> durations;
 

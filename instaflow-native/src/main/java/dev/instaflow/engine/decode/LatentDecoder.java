@@ -9,7 +9,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * Latents to 8-bit pixels, on the model's device, as diffusers' {@code VaeImageProcessor} does it:
  * {@code z / scaling_factor} through the VAE decoder, then {@code x / 2 + 0.5}, clamp to [0, 1], channels last,
- * {@code * 255}, round half to even (NumPy's {@code round}), uint8. The result is {@code [B, H, W, 3]} in BGR
+ * {@code * 255}, round half to even (NumPy's {@code round}), uint8. The decoder's output is cast to float32 first;
+ * diffusers' float16 pipelines clamp in float16, which can flip a few pixels by one level. The result is {@code [B, H, W, 3]} in BGR
  * order, the byte layout of {@link java.awt.image.BufferedImage#TYPE_3BYTE_BGR}, so the host copy is the last step.
  */
 public final class LatentDecoder {
