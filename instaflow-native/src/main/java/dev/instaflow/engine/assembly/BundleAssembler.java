@@ -9,6 +9,7 @@ import dev.instaflow.engine.TorchModel;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.ManifestReader;
 import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.engine.runtime.TorchScriptPart;
@@ -96,16 +97,12 @@ public final class BundleAssembler {
         }
         // The reader's rules, before anything is written: flags that make an unusable default fail here.
         ManifestReader.parse(out.resolve(BundleManifest.FILE_NAME), ManifestWriter.toJson(manifest));
-        Path staging = stage(manifest, out);
-        try {
-            check(staging);
-            Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
+        try (StagedDirectory staged = StagedDirectory.beside(out)) {
+            write(manifest, staged.path());
+            check(staged.path());
+            staged.commit();
         } catch (IOException e) {
-            deleteTree(staging);
-            throw new UncheckedIOException("could not move the bundle into " + out, e);
-        } catch (RuntimeException e) {
-            deleteTree(staging);
-            throw e;
+            throw new UncheckedIOException("could not write the bundle " + out, e);
         }
         return manifest;
     }
@@ -288,54 +285,25 @@ public final class BundleAssembler {
         return ((value + multiple - 1) / multiple) * multiple;
     }
 
-    private Path stage(BundleManifest manifest, Path out) {
-        Path parent = out.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(parent);
-            if (Files.isDirectory(out)) {
-                Files.delete(out); // empty, checked before
-            }
-            Path staging = Files.createTempDirectory(parent, "." + out.getFileName() + ".partial-");
-            try {
-                Files.copy(textEncoder, staging.resolve("text_encoder.pt"));
-                Files.copy(denoiser, staging.resolve("denoiser.pt"));
-                Files.copy(vaeDecoder, staging.resolve("vae_decoder.pt"));
-                if (refiner != null) {
-                    Files.copy(refiner, staging.resolve("refiner.pt"));
-                }
-                Path tok = Files.createDirectory(staging.resolve("tokenizer"));
-                for (String f : TOKENIZER_FILES) {
-                    if (Files.isRegularFile(tokenizer.resolve(f))) {
-                        Files.copy(tokenizer.resolve(f), tok.resolve(f));
-                    }
-                }
-                ManifestWriter.write(manifest, staging);
-                return staging;
-            } catch (IOException | RuntimeException e) {
-                deleteTree(staging);
-                throw e;
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write the bundle next to " + out, e);
+    private void write(BundleManifest manifest, Path folder) throws IOException {
+        Files.copy(textEncoder, folder.resolve("text_encoder.pt"));
+        Files.copy(denoiser, folder.resolve("denoiser.pt"));
+        Files.copy(vaeDecoder, folder.resolve("vae_decoder.pt"));
+        if (refiner != null) {
+            Files.copy(refiner, folder.resolve("refiner.pt"));
         }
+        Path tok = Files.createDirectory(folder.resolve("tokenizer"));
+        for (String f : TOKENIZER_FILES) {
+            if (Files.isRegularFile(tokenizer.resolve(f))) {
+                Files.copy(tokenizer.resolve(f), tok.resolve(f));
+            }
+        }
+        ManifestWriter.write(manifest, folder);
     }
 
     /** Loads the staged bundle as the SDK will (float32 on the CPU), which runs every load-time check. */
     private static void check(Path staging) {
         TorchModel.load(staging, LoadOptions.builder().device(Device.cpu()).warmUp(false).build()).close();
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // best effort: a leftover staging folder is named .<out>.partial-*
-        }
     }
 
     static List<String> tokenizerFiles() {

@@ -7,6 +7,7 @@ import dev.instaflow.Sampler;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
@@ -22,10 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A DEMO bundle built entirely by this project's code: small networks with fixed random weights (seeded), written
@@ -47,29 +45,25 @@ public final class DemoBundle {
     private DemoBundle() {
     }
 
-    /** Writes the demo bundle into {@code directory} (which must not exist), atomically. */
+    /**
+     * Writes the demo bundle into {@code directory} (which must not exist or be empty), atomically.
+     *
+     * @throws UncheckedIOException if it cannot be written, or {@code directory} appeared meanwhile
+     */
     public static Path write(Path directory) {
         TorchRuntime.ensureLoaded();
-        Path parent = directory.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(parent);
-            Path staging = Files.createTempDirectory(parent, "." + directory.getFileName() + ".partial-");
-            try (PointerScope scope = new PointerScope()) {
-                Generator g = torch.createCPUGenerator(SEED);
-                try (ScriptModuleBuilder textEncoder = textEncoder(g); ScriptModuleBuilder denoiser = denoiser(g);
-                     ScriptModuleBuilder vaeDecoder = vaeDecoder(g)) {
-                    textEncoder.save(staging.resolve("text_encoder.pt"));
-                    denoiser.save(staging.resolve("denoiser.pt"));
-                    vaeDecoder.save(staging.resolve("vae_decoder.pt"));
-                }
-                tokenizer(staging.resolve("tokenizer"));
-                ManifestWriter.write(manifest(), staging);
-                Files.move(staging, directory, StandardCopyOption.ATOMIC_MOVE);
-                return directory;
-            } catch (IOException | RuntimeException e) {
-                deleteTree(staging);
-                throw e;
+        try (StagedDirectory staged = StagedDirectory.beside(directory); PointerScope scope = new PointerScope()) {
+            Path folder = staged.path();
+            Generator g = torch.createCPUGenerator(SEED);
+            try (ScriptModuleBuilder textEncoder = textEncoder(g); ScriptModuleBuilder denoiser = denoiser(g);
+                 ScriptModuleBuilder vaeDecoder = vaeDecoder(g)) {
+                textEncoder.save(folder.resolve("text_encoder.pt"));
+                denoiser.save(folder.resolve("denoiser.pt"));
+                vaeDecoder.save(folder.resolve("vae_decoder.pt"));
             }
+            tokenizer(folder.resolve("tokenizer"));
+            ManifestWriter.write(manifest(), folder);
+            return staged.commit();
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the demo bundle to " + directory, e);
         }
@@ -144,15 +138,5 @@ public final class DemoBundle {
                 + EOS + "\", \"unk_token\": \"" + EOS + "\", \"pad_token\": \"" + EOS + "\"}\n", StandardCharsets.UTF_8);
         Files.writeString(folder.resolve("tokenizer_config.json"), "{\"model_max_length\": 77, \"do_lower_case\": true}\n",
                 StandardCharsets.UTF_8);
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

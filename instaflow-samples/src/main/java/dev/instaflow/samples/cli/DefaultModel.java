@@ -2,6 +2,7 @@ package dev.instaflow.samples.cli;
 
 import dev.instaflow.InstaFlowException;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.demo.DemoBundle;
 
 import java.io.IOException;
@@ -10,15 +11,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * The model used when no {@code --model} is given, kept in a cache folder under the InstaFlow home
@@ -94,33 +91,22 @@ final class DefaultModel {
             return target;
         }
         List<String> files = parseIndex(new String(index, StandardCharsets.UTF_8));
-        Path staging;
-        try {
-            Files.createDirectories(models);
-            staging = Files.createTempDirectory(models, "." + target.getFileName() + ".partial-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not create a folder for the default model in " + models, e);
-        }
-        try {
+        try (StagedDirectory staged = StagedDirectory.beside(target)) {
             for (String file : files) {
                 try (InputStream in = resources.getResourceAsStream(RESOURCE_FOLDER + file)) {
                     if (in == null) {
                         throw new InstaFlowException("the built-in model's index " + RESOURCE_FOLDER + INDEX
                                 + " lists '" + file + "', which is not on the classpath");
                     }
-                    Path out = staging.resolve(file);
+                    Path out = staged.path().resolve(file);
                     Files.createDirectories(out.getParent());
                     Files.copy(in, out);
                 }
             }
+            return publish(staged, target);
         } catch (IOException e) {
-            deleteTree(staging);
-            throw new UncheckedIOException("could not extract the built-in model into " + staging, e);
-        } catch (RuntimeException e) {
-            deleteTree(staging);
-            throw e;
+            throw new UncheckedIOException("could not extract the built-in model into " + target, e);
         }
-        return publish(staging, target);
     }
 
     private Path buildDemo() {
@@ -128,14 +114,14 @@ final class DefaultModel {
         if (isReady(target)) {
             return target;
         }
-        Path staging = models.resolve("." + target.getFileName() + ".partial-" + UUID.randomUUID());
         try {
-            DemoBundle.write(staging);
-        } catch (RuntimeException e) {
-            deleteTree(staging);
+            return DemoBundle.write(target);
+        } catch (UncheckedIOException e) {
+            if (isReady(target)) {
+                return target; // another process built it first; its copy is as good as ours
+            }
             throw e;
         }
-        return publish(staging, target);
     }
 
     /** A cached folder is used only when complete; an incomplete one (moved in by hand?) is reported, not mended. */
@@ -150,17 +136,15 @@ final class DefaultModel {
         return true;
     }
 
-    /** Renames the complete {@code staging} folder to {@code target}, or uses another process's if it won. */
-    private static Path publish(Path staging, Path target) {
+    /** Renames the complete staged folder to {@code target}, or uses another process's if it won. */
+    private static Path publish(StagedDirectory staged, Path target) throws IOException {
         try {
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            return target;
+            return staged.commit();
         } catch (IOException e) {
-            deleteTree(staging);
             if (Files.isRegularFile(target.resolve(BundleManifest.FILE_NAME))) {
                 return target; // another process got there first; its copy is as good as ours
             }
-            throw new UncheckedIOException("could not move the default model into " + target, e);
+            throw e;
         }
     }
 
@@ -190,19 +174,6 @@ final class DefaultModel {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // best effort: a leftover is a hidden ".<name>.partial-*" folder, never mistaken for a model
         }
     }
 }
