@@ -26,6 +26,8 @@ public final class NoiseSource {
 
     /** The caller's noise as a CPU tensor. */
     public static Tensor given(LatentNoise noise) {
-        return Tensors.fromFloats(noise.values(), noise.shape());
+        float[] values = new float[noise.size()];
+        noise.copyTo(values);
+        return Tensors.fromFloats(values, noise.shape());
     }
 }

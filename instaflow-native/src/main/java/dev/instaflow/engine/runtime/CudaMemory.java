@@ -22,11 +22,6 @@ public final class CudaMemory {
         return torch.getDeviceStats((byte) device).allocated_bytes().peak();
     }
 
-    /** Bytes the allocator has reserved from the driver (allocated plus cached). */
-    public static long reservedBytes(int device) {
-        return torch.getDeviceStats((byte) device).reserved_bytes().current();
-    }
-
     public static void resetPeak(int device) {
         torch.resetPeakStats((byte) device);
     }

@@ -3,7 +3,6 @@ package dev.instaflow.engine.runtime;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -68,9 +67,5 @@ public final class Tensors {
     /** {@code [a, b, c]} for messages. */
     public static String shapeString(Tensor t) {
         return java.util.Arrays.toString(shape(t));
-    }
-
-    public static Scalar scalar(double value) {
-        return new Scalar(value);
     }
 }

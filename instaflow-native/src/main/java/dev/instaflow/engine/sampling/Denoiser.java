@@ -5,6 +5,7 @@ import dev.instaflow.InvalidBundleException;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
+import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.Shapes;
 import dev.instaflow.engine.runtime.TorchScriptPart;
 import org.bytedeco.pytorch.Tensor;
@@ -33,8 +34,17 @@ public final class Denoiser implements AutoCloseable {
                 context), context);
     }
 
-    /** One network evaluation; the output has the sample's shape and is float32. */
-    public Tensor predict(Tensor sample, Tensor timestep, Tensor text) {
+    /**
+     * One network evaluation; the output has the sample's shape and is float32. With a trace enabled, the call's
+     * inputs and output are recorded as {@code unet_in_sample_call<n>}, {@code unet_in_timestep_call<n>},
+     * {@code unet_in_encoder_hidden_states_call<n>} and {@code unet_out_call<n>}.
+     */
+    public Tensor predict(Tensor sample, Tensor timestep, Tensor text, PipelineTrace trace, int call) {
+        if (trace.enabled()) {
+            trace.record("unet_in_sample_call" + call, sample);
+            trace.record("unet_in_timestep_call" + call, timestep);
+            trace.record("unet_in_encoder_hidden_states_call" + call, text);
+        }
         Tensor out = part.forward(context.toModelDtype(sample), timestep, text);
         long[] shape = sample.sizes().vec().get();
         String problem = Shapes.mismatch(out, shape);
@@ -42,7 +52,11 @@ public final class Denoiser implements AutoCloseable {
             throw new InferenceException("the denoiser part (" + part.file().getFileName() + ") returned " + problem
                     + " (the sample's shape)", null);
         }
-        return context.toFloat32(out);
+        Tensor result = context.toFloat32(out);
+        if (trace.enabled()) {
+            trace.record("unet_out_call" + call, result);
+        }
+        return result;
     }
 
     /** Runs the part once on the smallest latent the manifest allows and checks the output shape. */
@@ -55,7 +69,7 @@ public final class Denoiser implements AutoCloseable {
         Tensor text = torch.zeros(new long[] {1, manifest.text().maxLength(), manifest.text().hiddenSize()},
                 context.options(context.modelDtype()));
         try {
-            predict(sample, t, text);
+            predict(sample, t, text, PipelineTrace.NONE, 0);
         } catch (InferenceException e) {
             throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check on a "
                     + side + "x" + side + " latent: " + e.getMessage() + "; expected forward" + SIGNATURE

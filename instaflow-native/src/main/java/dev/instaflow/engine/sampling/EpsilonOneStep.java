@@ -35,14 +35,8 @@ public final class EpsilonOneStep {
     /** The predicted clean latent for noise {@code z}, float32. */
     public Tensor x0(Tensor z, Denoiser denoiser, Conditioning condition, DeviceContext context, PipelineTrace trace) {
         Tensor t = torch.full(new long[] {z.size(0)}, new Scalar((double) timestep), context.options(ScalarType.Float));
+        Tensor eps = denoiser.predict(z, t, condition.text(), trace, 0);
         if (trace.enabled()) {
-            trace.record("unet_in_sample_call0", z);
-            trace.record("unet_in_timestep_call0", t);
-            trace.record("unet_in_encoder_hidden_states_call0", condition.text());
-        }
-        Tensor eps = denoiser.predict(z, t, condition.text());
-        if (trace.enabled()) {
-            trace.record("unet_out_call0", eps);
             trace.record("x0_coefficients", dev.instaflow.engine.runtime.Tensors.fromFloats(
                     new float[] {(float) c1.toDouble(), (float) c0.toDouble()}, 2));
         }

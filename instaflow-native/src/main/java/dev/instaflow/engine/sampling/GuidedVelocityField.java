@@ -37,15 +37,7 @@ public final class GuidedVelocityField implements VelocityField {
         Tensor sample = condition.guided() ? torch.cat(new TensorVector(x, x)) : x;
         Tensor t = torch.full(new long[] {sample.size(0)}, new Scalar((double) timestep),
                 context.options(ScalarType.Float));
-        if (trace.enabled()) {
-            trace.record("unet_in_sample_call" + call, sample);
-            trace.record("unet_in_timestep_call" + call, t);
-            trace.record("unet_in_encoder_hidden_states_call" + call, condition.text());
-        }
-        Tensor out = denoiser.predict(sample, t, condition.text());
-        if (trace.enabled()) {
-            trace.record("unet_out_call" + call, out);
-        }
+        Tensor out = denoiser.predict(sample, t, condition.text(), trace, call);
         if (!condition.guided()) {
             return out;
         }

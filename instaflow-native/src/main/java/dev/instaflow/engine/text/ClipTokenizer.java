@@ -37,8 +37,6 @@ import java.util.Map;
 public final class ClipTokenizer implements AutoCloseable {
     /** CLIP's pre-tokenizer pattern (transformers' {@code CLIPConverter}). */
     static final String CLIP_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
-    private static final String DEFAULT_BOS = "<|startoftext|>";
-    private static final String DEFAULT_EOS = "<|endoftext|>";
 
     static {
         // DJL picks a CUDA build of its tokenizer library on GPU hosts and downloads it. The CPU build is in the jar
@@ -69,16 +67,8 @@ public final class ClipTokenizer implements AutoCloseable {
     public static ClipTokenizer load(Path folder, BundleManifest.Text framing) {
         Path tokenizerJson = folder.resolve("tokenizer.json");
         String json;
-        JsonObject vocab;
         if (Files.isRegularFile(tokenizerJson)) {
             json = readText(tokenizerJson);
-            JsonObject root = parseObject(tokenizerJson, json);
-            JsonElement model = root.get("model");
-            if (model == null || !model.isJsonObject() || !model.getAsJsonObject().has("vocab")
-                    || !model.getAsJsonObject().get("vocab").isJsonObject()) {
-                throw new InvalidBundleException(tokenizerJson, "model.vocab", "expected a BPE model with a vocab object");
-            }
-            vocab = model.getAsJsonObject().getAsJsonObject("vocab");
         } else {
             Path vocabFile = folder.resolve("vocab.json");
             Path mergesFile = folder.resolve("merges.txt");
@@ -88,11 +78,14 @@ public final class ClipTokenizer implements AutoCloseable {
                             + " and merges.txt (as in a diffusers snapshot), or a tokenizer.json");
                 }
             }
-            vocab = parseObject(vocabFile, readText(vocabFile));
-            SpecialTokens special = SpecialTokens.read(folder);
-            json = clipTokenizerJson(vocab, readMerges(mergesFile), special, vocabFile);
+            json = null;
         }
+        JsonObject vocab = TokenizerFraming.vocabulary(folder);
         checkFraming(folder, vocab, framing);
+        if (json == null) {
+            json = clipTokenizerJson(vocab, readMerges(folder.resolve("merges.txt")), SpecialTokens.read(folder),
+                    folder.resolve("vocab.json"));
+        }
         try {
             HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
                     new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
@@ -151,7 +144,7 @@ public final class ClipTokenizer implements AutoCloseable {
         special.pad().ifPresent(pad -> {
             JsonElement padId = vocab.get(pad);
             if (padId != null && padId.getAsLong() != framing.padId()) {
-                throw new InvalidBundleException(special.source(), "pad_token",
+                throw new InvalidBundleException(special.padSource(), "pad_token",
                         "the tokenizer pads with \"" + pad + "\" (id " + padId.getAsLong() + ") but the manifest's"
                                 + " text.pad_id is " + framing.padId() + "; a wrong pad id silently changes images"
                                 + " (SD 1.5 pads with 49407, SD 2.x with 0)");
@@ -161,8 +154,8 @@ public final class ClipTokenizer implements AutoCloseable {
 
     /** The tokenizer.json transformers' CLIPConverter would write for these files. */
     static String clipTokenizerJson(JsonObject vocab, List<String> merges, SpecialTokens special, Path vocabFile) {
-        String bos = special.bos().orElse(DEFAULT_BOS);
-        String eos = special.eos().orElse(DEFAULT_EOS);
+        String bos = special.bos().orElse(TokenizerFraming.DEFAULT_BOS);
+        String eos = special.eos().orElse(TokenizerFraming.DEFAULT_EOS);
         String unk = special.unk().orElse(eos);
         JsonObject root = new JsonObject();
         root.addProperty("version", "1.0");

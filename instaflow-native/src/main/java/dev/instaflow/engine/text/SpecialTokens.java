@@ -8,27 +8,34 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The special tokens a tokenizer folder declares in {@code special_tokens_map.json} (or, failing that,
- * {@code tokenizer_config.json}). Values may be plain strings or {@code {"content": ...}} objects.
+ * The special tokens a tokenizer folder declares, per token: from {@code special_tokens_map.json}, else from
+ * {@code tokenizer_config.json}. Values may be plain strings or {@code {"content": ...}} objects. The one reader both
+ * {@link TokenizerFraming} (what a new bundle records) and {@link ClipTokenizer} (what a loaded bundle is checked
+ * against) use, so the two can never disagree.
+ *
+ * @param padSource the file that declared the pad token (for messages), or the folder when none did
  */
-record SpecialTokens(Path source, Optional<String> bos, Optional<String> eos, Optional<String> unk,
-                     Optional<String> pad) {
+record SpecialTokens(Optional<String> bos, Optional<String> eos, Optional<String> unk, Optional<String> pad,
+                     Path padSource) {
     static final String MAP_FILE = "special_tokens_map.json";
     static final String CONFIG_FILE = "tokenizer_config.json";
 
     static SpecialTokens read(Path folder) {
-        for (String name : new String[] {MAP_FILE, CONFIG_FILE}) {
-            Path file = folder.resolve(name);
-            if (Files.isRegularFile(file)) {
-                return from(file, ClipTokenizer.parseObject(file, ClipTokenizer.readText(file)));
-            }
-        }
-        return new SpecialTokens(folder, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        Path mapFile = folder.resolve(MAP_FILE);
+        Path configFile = folder.resolve(CONFIG_FILE);
+        JsonObject map = Files.isRegularFile(mapFile) ? ClipTokenizer.parseObject(mapFile,
+                ClipTokenizer.readText(mapFile)) : new JsonObject();
+        JsonObject config = Files.isRegularFile(configFile) ? ClipTokenizer.parseObject(configFile,
+                ClipTokenizer.readText(configFile)) : new JsonObject();
+        Optional<String> padFromMap = content(map, "pad_token");
+        Optional<String> pad = padFromMap.or(() -> content(config, "pad_token"));
+        Path padSource = padFromMap.isPresent() ? mapFile : pad.isPresent() ? configFile : folder;
+        return new SpecialTokens(first(map, config, "bos_token"), first(map, config, "eos_token"),
+                first(map, config, "unk_token"), pad, padSource);
     }
 
-    private static SpecialTokens from(Path file, JsonObject source) {
-        return new SpecialTokens(file, content(source, "bos_token"), content(source, "eos_token"),
-                content(source, "unk_token"), content(source, "pad_token"));
+    private static Optional<String> first(JsonObject map, JsonObject config, String key) {
+        return content(map, key).or(() -> content(config, key));
     }
 
     private static Optional<String> content(JsonObject o, String key) {

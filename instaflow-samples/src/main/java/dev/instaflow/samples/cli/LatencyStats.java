@@ -22,10 +22,6 @@ final class LatencyStats {
         return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
     }
 
-    double mean() {
-        return Arrays.stream(sorted).average().orElse(Double.NaN);
-    }
-
     /** {@code {"p50": .., "p90": .., "p99": ..}}, rounded to microseconds. */
     Map<String, Double> summary() {
         Map<String, Double> m = new LinkedHashMap<>();
