@@ -4,6 +4,7 @@ import dev.instaflow.Device;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.runtime.TorchRuntime;
+import dev.instaflow.engine.testing.SelfTestBundles;
 import dev.instaflow.engine.testing.SharedFixtures;
 import dev.instaflow.engine.testing.TinyBundle;
 import org.bytedeco.pytorch.JitModule;
@@ -31,18 +32,7 @@ class SelfTestTest {
     static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).threads(1).build();
 
     static Path bundleWithSelfTest(Path dir) throws IOException {
-        Path bundle = TinyBundle.create(dir);
-        Path ref = SharedFixtures.referenceCase("rf2_n4_cfg1.5");
-        Path st = Files.createDirectories(bundle.resolve("selftest"));
-        Files.copy(ref.resolve("initial_noise.bin"), st.resolve("noise.bin"));
-        Files.copy(ref.resolve("image_uint8.bin"), st.resolve("expected_uint8.bin"));
-        Files.writeString(st.resolve("selftest.json"), "{\"format\": \"instaflow-selftest\", \"version\": 1,"
-                + " \"prompt\": \"a photo of a cat\", \"negative_prompt\": \"\", \"sampler\": \"euler\", \"steps\": 4,"
-                + " \"guidance\": 1.5, \"width\": 32, \"height\": 32, \"noise\": \"noise.bin\","
-                + " \"noise_shape\": [1, 4, 16, 16], \"expected_image\": \"expected_uint8.bin\","
-                + " \"tolerance\": {\"max_abs_uint8\": 1, \"min_psnr_db\": 40},"
-                + " \"reference\": {\"pipeline\": \"tiny-sd15 rf2_n4_cfg1.5\"}}");
-        return bundle;
+        return SelfTestBundles.addSelfTest(TinyBundle.create(dir));
     }
 
     @Test

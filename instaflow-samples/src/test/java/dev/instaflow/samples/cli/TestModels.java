@@ -1,13 +1,12 @@
 package dev.instaflow.samples.cli;
 
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import dev.instaflow.engine.bundle.StagedDirectory;
+import dev.instaflow.engine.testing.SharedFixtures;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,26 +22,8 @@ public final class TestModels {
     private TestModels() {
     }
 
-    static Path sharedRoot() {
-        String configured = System.getProperty("instaflow.shared.dir");
-        if (configured == null || configured.isBlank()) {
-            configured = System.getenv("INSTAFLOW_SHARED_DIR");
-        }
-        Path root = Path.of(configured == null || configured.isBlank() ? "../shared" : configured)
-                .toAbsolutePath().normalize();
-        if (!Files.isDirectory(root.resolve("fixtures"))) {
-            String message = "shared fixtures not found at " + root + " (set -Dinstaflow.shared.dir or"
-                    + " INSTAFLOW_SHARED_DIR)";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                Assertions.fail(message + "; CI must have them");
-            }
-            Assumptions.abort(message);
-        }
-        return root;
-    }
-
     static Path tinySd15() {
-        return sharedRoot().resolve("fixtures/tiny-sd15");
+        return SharedFixtures.tinySd15();
     }
 
     /** The threads tests run LibTorch with (Maven passes 1). */
@@ -95,10 +76,6 @@ public final class TestModels {
     }
 
     static void deleteTree(Path root) {
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort, at JVM exit
-        }
+        StagedDirectory.deleteTree(root);
     }
 }

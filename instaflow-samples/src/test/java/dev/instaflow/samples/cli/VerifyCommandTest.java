@@ -1,6 +1,7 @@
 package dev.instaflow.samples.cli;
 
 import dev.instaflow.engine.runtime.TorchRuntime;
+import dev.instaflow.engine.testing.SelfTestBundles;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -22,18 +23,7 @@ class VerifyCommandTest {
     Path temp;
 
     private static Path bundleWithSelfTest(Path dir) throws IOException {
-        Path bundle = TestModels.copyOfTinyBundle(dir);
-        Path ref = TestModels.tinySd15().resolve("ref/rf2_n4_cfg1.5");
-        Path st = Files.createDirectories(bundle.resolve("selftest"));
-        Files.copy(ref.resolve("initial_noise.bin"), st.resolve("noise.bin"));
-        Files.copy(ref.resolve("image_uint8.bin"), st.resolve("expected_uint8.bin"));
-        Files.writeString(st.resolve("selftest.json"), "{\"format\": \"instaflow-selftest\", \"version\": 1,"
-                + " \"prompt\": \"a photo of a cat\", \"negative_prompt\": \"\", \"sampler\": \"euler\", \"steps\": 4,"
-                + " \"guidance\": 1.5, \"width\": 32, \"height\": 32, \"noise\": \"noise.bin\","
-                + " \"noise_shape\": [1, 4, 16, 16], \"expected_image\": \"expected_uint8.bin\","
-                + " \"tolerance\": {\"max_abs_uint8\": 1, \"min_psnr_db\": 40},"
-                + " \"reference\": {\"pipeline\": \"tiny-sd15 rf2_n4_cfg1.5\"}}");
-        return bundle;
+        return SelfTestBundles.addSelfTest(TestModels.copyOfTinyBundle(dir));
     }
 
     private static Cli.Result verify(Path bundle) {
