@@ -46,6 +46,23 @@ class ModelLifecycleTest {
     }
 
     @Test
+    void stageTimingsAddUpToAtMostTheTotal() {
+        try (InstaFlow model = load()) {
+            Generation g = model.generate(fourSteps());
+            long sum = 0;
+            for (Stage s : Stage.values()) {
+                long ns = g.timings().of(s).toNanos();
+                assertTrue(ns >= 0, s + " " + ns);
+                if (s != Stage.TOTAL) {
+                    sum += ns;
+                }
+            }
+            assertTrue(g.timings().of(Stage.DENOISE).toNanos() > 0, "the sampler took time");
+            assertTrue(sum <= g.timings().of(Stage.TOTAL).toNanos(), "stages " + sum + " ns > total " + g.timings());
+        }
+    }
+
+    @Test
     void theListenerSeesEveryStepInOrder() {
         try (InstaFlow model = load()) {
             List<Progress> seen = new ArrayList<>();

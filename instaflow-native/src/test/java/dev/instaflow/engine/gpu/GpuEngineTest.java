@@ -92,6 +92,24 @@ class GpuEngineTest {
         }
     }
 
+    /** Stage times come from CUDA events on the generation's stream: each is non-negative and they fit the total. */
+    @Test
+    void stageTimingsOnTheGpuAreConsistent() {
+        try (InstaFlow model = InstaFlow.load(tiny, CUDA)) {
+            Generation g = model.generate(GenerationRequest.builder().prompt("a cat").seed(1).steps(4).guidance(1.5)
+                    .size(64, 64).build());
+            long sum = 0;
+            for (dev.instaflow.Stage s : dev.instaflow.Stage.values()) {
+                assertTrue(g.timings().of(s).toNanos() >= 0, s.key());
+                if (s != dev.instaflow.Stage.TOTAL) {
+                    sum += g.timings().of(s).toNanos();
+                }
+            }
+            assertTrue(g.timings().of(dev.instaflow.Stage.DENOISE).toNanos() > 0);
+            assertTrue(sum <= g.timings().of(dev.instaflow.Stage.TOTAL).toNanos() * 1.01, g.timings().toString());
+        }
+    }
+
     @Test
     void concurrentGenerationsOnOneGpuMatchSequentialOnes() throws Exception {
         try (InstaFlow model = InstaFlow.load(tiny, CUDA)) {
