@@ -13,6 +13,10 @@ public final class TrainMain {
     }
 
     public static void main(String[] args) {
+        // The stand-alone runner logs through slf4j-simple; the tokenizer library's start-up notes are not news.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
+        }
         CommandLine cli = new CommandLine(new TrainCommand());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {

@@ -49,7 +49,10 @@ public final class ModelBundleWriter {
         Path parent = bundleDir.toAbsolutePath().getParent();
         try {
             Files.createDirectories(parent);
-            Path staging = Files.createTempDirectory(parent, "." + bundleDir.getFileName() + ".partial-");
+            // A plain sibling folder (not createTempDirectory, whose 0700 mode would stay with the bundle).
+            Path staging = parent.resolve("." + bundleDir.getFileName() + ".partial");
+            deleteTree(staging);
+            Files.createDirectories(staging);
             try {
                 networks.textEncoder().saveForInference(staging.resolve("text_encoder.pt"));
                 networks.denoiser().saveForInference(staging.resolve("denoiser.pt"));

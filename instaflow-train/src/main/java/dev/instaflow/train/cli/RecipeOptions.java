@@ -40,16 +40,16 @@ final class RecipeOptions {
     @Option(names = "--batch", description = "Training batch (default 64).")
     Integer batch;
 
-    @Option(names = "--rf1-steps", description = "1-RF optimizer steps (default 4000).")
+    @Option(names = "--rf1-steps", description = "1-RF optimizer steps (default 3000).")
     Integer rf1Steps;
 
     @Option(names = "--rf2-steps", description = "2-RF optimizer steps (default 3000).")
     Integer rf2Steps;
 
-    @Option(names = "--distill-steps", description = "Optimizer steps of each distillation (default 2000).")
+    @Option(names = "--distill-steps", description = "Optimizer steps of each distillation (default 1500).")
     Integer distillSteps;
 
-    @Option(names = "--pairs", description = "Pairs per teacher (default 6000).")
+    @Option(names = "--pairs", description = "Pairs per teacher (default 8000).")
     Integer pairs;
 
     @Option(names = "--pair-steps", description = "Euler steps of the ODE solves that make pairs (default 25).")
@@ -79,7 +79,7 @@ final class RecipeOptions {
                 or(rf1Steps, base.rf1Steps()), base.rf1LearningRate(), or(pairs, base.pairCount()),
                 or(pairSteps, base.pairSteps()), or(guidance, base.rf1Guidance()), or(rf2Steps, base.rf2Steps()),
                 base.rf2LearningRate(), or(rf2Guidance, base.rf2Guidance()), or(distillSteps, base.distillSteps()),
-                base.distillLearningRate(), base.emaDecay());
+                base.distillLearningRate(), base.emaDecay(), base.flowTime());
     }
 
     Path clipTokenizer() {

@@ -40,8 +40,9 @@ import java.util.Optional;
  * pairs-rf1/       (b) reflow pairs (X0, ODE[1-RF](X0))
  * rf2/             (c) 2-rectified flow on those pairs        -> rf2/bundle
  * pairs-rf2/           distillation pairs (X0, ODE[2-RF](X0))
- * distill-rf2/     (d) one-step distillation of 2-RF          -> distill-rf2/bundle (the default model)
- * distill-rf1/     (d') one-step distillation of 1-RF, from pairs-rf1 -> distill-rf1/bundle
+ * distill-rf2/     (d) one-step distillation of 2-RF          -> distill-rf2/bundle
+ * distill-rf1/     (d') one-step distillation of 1-RF, from pairs-rf1 -> distill-rf1/bundle (shipped as the
+ *                  default model: it measured best, docs/reflow.md)
  * eval/            the measurements ({@link RecipeEvaluation})
  * </pre>
  * Each stage first runs the stages it needs that are not done. The settings are stored in {@code settings.json}
@@ -124,7 +125,7 @@ public final class Recipe {
         Path stage = work.resolve("rf1");
         Path bundle = stage.resolve("bundle");
         TrainingSpec spec = new TrainingSpec("rf1", settings.rf1Steps(), settings.rf1LearningRate(),
-                Math.min(200, settings.rf1Steps() / 10), settings.emaDecay(), TimeSampling.UNIFORM, 1.0,
+                Math.min(200, settings.rf1Steps() / 10), settings.emaDecay(), settings.flowTime(), 1.0,
                 checkpointEvery(settings.rf1Steps()), logEvery(settings.rf1Steps()), settings.seed());
         if (finished(stage, spec, bundle)) {
             return bundle;
@@ -159,7 +160,7 @@ public final class Recipe {
         Path stage = work.resolve("rf2");
         Path bundle = stage.resolve("bundle");
         TrainingSpec spec = new TrainingSpec("rf2", settings.rf2Steps(), settings.rf2LearningRate(),
-                Math.min(100, settings.rf2Steps() / 10), settings.emaDecay(), TimeSampling.UNIFORM, 1.0,
+                Math.min(100, settings.rf2Steps() / 10), settings.emaDecay(), settings.flowTime(), 1.0,
                 checkpointEvery(settings.rf2Steps()), logEvery(settings.rf2Steps()), settings.seed() + 1);
         if (finished(stage, spec, bundle)) {
             return bundle;

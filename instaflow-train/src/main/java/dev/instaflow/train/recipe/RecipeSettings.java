@@ -2,6 +2,7 @@ package dev.instaflow.train.recipe;
 
 import com.google.gson.JsonObject;
 import dev.instaflow.train.model.ModelConfig;
+import dev.instaflow.train.training.TimeSampling;
 
 /**
  * Every knob of the recipe, with the defaults the documented run uses ({@code docs/reflow.md}).
@@ -21,21 +22,22 @@ import dev.instaflow.train.model.ModelConfig;
  * @param distillSteps    optimizer steps of each one-step distillation (it starts from the teacher's weights)
  * @param distillLearningRate distillation peak learning rate
  * @param emaDecay        EMA decay of exported weights
+ * @param flowTime        where 1-RF and 2-RF take their training examples on the path (distillation: s = 0)
  */
 public record RecipeSettings(ModelConfig model, long seed, int batchSize, double dropCaption, int rf1Steps,
                              double rf1LearningRate, int pairCount, int pairSteps, double rf1Guidance, int rf2Steps,
                              double rf2LearningRate, double rf2Guidance, int distillSteps,
-                             double distillLearningRate, double emaDecay) {
+                             double distillLearningRate, double emaDecay, TimeSampling flowTime) {
 
     public static RecipeSettings defaults() {
-        return new RecipeSettings(ModelConfig.standard(), 1, 64, 0.1, 4000, 1e-3, 6000, 25, 2.0, 3000, 5e-4, 1.0,
-                2000, 5e-4, 0.999);
+        return new RecipeSettings(ModelConfig.standard(), 1, 64, 0.1, 3000, 2e-3, 8000, 25, 2.0, 3000, 1e-3, 1.0,
+                1500, 1e-3, 0.998, TimeSampling.LOGIT_NORMAL);
     }
 
     /** A few steps of everything on tiny networks: the smoke test's recipe. */
     public static RecipeSettings smoke() {
         return new RecipeSettings(ModelConfig.tiny(), 1, 16, 0.1, 40, 2e-3, 64, 4, 2.0, 20, 1e-3, 1.0, 20, 1e-3,
-                0.9);
+                0.9, TimeSampling.LOGIT_NORMAL);
     }
 
     public JsonObject toJson() {
@@ -55,6 +57,7 @@ public record RecipeSettings(ModelConfig model, long seed, int batchSize, double
         o.addProperty("distill_steps", distillSteps);
         o.addProperty("distill_learning_rate", distillLearningRate);
         o.addProperty("ema_decay", emaDecay);
+        o.addProperty("flow_time", flowTime.name().toLowerCase(java.util.Locale.ROOT));
         return o;
     }
 }

@@ -62,9 +62,9 @@ public record PairGenerator(int count, int chunkSize, int batchSize, int steps, 
                     long chunkStart = System.nanoTime();
                     makeChunk(flow, file, c, n, channels, side, captions, ids);
                     appendTiming(outDir, c, (System.nanoTime() - chunkStart) / 1e9);
+                    listener.onStep("pairs", Math.min(count, (long) (c + 1) * chunkSize), count, Double.NaN,
+                            (System.nanoTime() - started) / 1e9);
                 }
-                listener.onStep("pairs", Math.min(count, (long) (c + 1) * chunkSize), count, Double.NaN,
-                        (System.nanoTime() - started) / 1e9);
             }
         }
         List<PairSet> parts = new ArrayList<>();

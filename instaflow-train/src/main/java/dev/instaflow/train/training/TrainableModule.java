@@ -134,7 +134,9 @@ public final class TrainableModule implements AutoCloseable {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            // A plain sibling (not createTempFile, whose 0600 mode would stay with the archive).
+            Path tmp = dir.resolve("." + file.getFileName() + ".partial");
+            Files.deleteIfExists(tmp);
             try {
                 module.save(tmp.toString());
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

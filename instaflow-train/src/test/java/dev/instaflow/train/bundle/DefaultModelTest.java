@@ -28,9 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * measured (docs/reflow.md), so a regression in the model, the pipeline or the files fails here.
  */
 class DefaultModelTest {
-    /** Measured: see docs/reflow.md, "The shipped default model". */
-    static final double HELD_OUT_THRESHOLD = 0.0;
-    static final double SEEN_THRESHOLD = 0.0;
+    /**
+     * The shipped model measures 0.474 (91 of 192 images) on the held-out combinations and 0.692 (216 of 312) on
+     * the training combinations with this test's prompts and seeds (docs/reflow.md, "The shipped default model");
+     * the thresholds leave about two standard errors for other CPUs' rounding.
+     */
+    static final double HELD_OUT_THRESHOLD = 0.40;
+    static final double SEEN_THRESHOLD = 0.64;
     private static final int IMAGES_PER_HELD_OUT_CAPTION = 16;
     private static final int IMAGES_PER_SEEN_CAPTION = 4;
 
