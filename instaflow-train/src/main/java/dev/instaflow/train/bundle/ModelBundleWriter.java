@@ -1,0 +1,109 @@
+package dev.instaflow.train.bundle;
+
+import dev.instaflow.Precision;
+import dev.instaflow.PredictionType;
+import dev.instaflow.Sampler;
+import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.authoring.ScriptModuleBuilder;
+import dev.instaflow.train.model.ModelConfig;
+import dev.instaflow.train.model.PatchDecoder;
+import dev.instaflow.train.training.NetworkPair;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Writes trained networks as an ordinary bundle that {@code InstaFlow.load} and the standard pipeline run:
+ * {@code text_encoder.pt}, {@code denoiser.pt}, {@code vae_decoder.pt} (the weightless patch decoder),
+ * {@code tokenizer/} (the reduced CLIP tokenizer) and {@code manifest.json}, plus {@code files.txt} listing every
+ * file (the index the CLI uses to extract an embedded model). Written into a staging folder and renamed into place.
+ */
+public final class ModelBundleWriter {
+    /** The index of a bundle's files, one relative path per line. */
+    public static final String FILE_INDEX = "files.txt";
+
+    /**
+     * What the manifest says about how to sample the model.
+     *
+     * @param name        model name
+     * @param description free text
+     * @param steps       default Euler steps
+     * @param guidance    default guidance scale (guidance runs only above 1)
+     */
+    public record Defaults(String name, String description, int steps, double guidance) {
+    }
+
+    private ModelBundleWriter() {
+    }
+
+    public static Path write(Path bundleDir, NetworkPair networks, ModelConfig config, Path tokenizerFolder,
+                             BundleManifest.Text framing, Defaults defaults, Map<String, String> provenance) {
+        Path parent = bundleDir.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+            // A plain sibling folder (not createTempDirectory, whose 0700 mode would stay with the bundle).
+            Path staging = parent.resolve("." + bundleDir.getFileName() + ".partial");
+            deleteTree(staging);
+            Files.createDirectories(staging);
+            try {
+                networks.textEncoder().saveForInference(staging.resolve("text_encoder.pt"));
+                networks.denoiser().saveForInference(staging.resolve("denoiser.pt"));
+                ScriptModuleBuilder decoder = PatchDecoder.build(config);
+                decoder.save(staging.resolve("vae_decoder.pt"));
+                decoder.release();
+                Path tokenizer = Files.createDirectories(staging.resolve("tokenizer"));
+                List<String> tokenizerFiles = List.of("vocab.json", "merges.txt", "special_tokens_map.json",
+                        "tokenizer_config.json");
+                for (String f : tokenizerFiles) {
+                    Files.copy(tokenizerFolder.resolve(f), tokenizer.resolve(f));
+                }
+                ManifestWriter.write(manifest(config, framing, defaults, provenance), staging);
+                StringBuilder index = new StringBuilder("manifest.json\ntext_encoder.pt\ndenoiser.pt\nvae_decoder.pt\n");
+                tokenizerFiles.forEach(f -> index.append("tokenizer/").append(f).append('\n'));
+                Files.writeString(staging.resolve(FILE_INDEX), index.toString());
+                deleteTree(bundleDir);
+                Files.move(staging, bundleDir, StandardCopyOption.ATOMIC_MOVE);
+                return bundleDir;
+            } catch (IOException | RuntimeException e) {
+                deleteTree(staging);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the bundle " + bundleDir, e);
+        }
+    }
+
+    static BundleManifest manifest(ModelConfig config, BundleManifest.Text framing, Defaults defaults,
+                                   Map<String, String> provenance) {
+        return new BundleManifest(BundleManifest.CURRENT_VERSION, defaults.name(), "rectified-flow",
+                defaults.description(), Precision.FLOAT32, "cpu",
+                new BundleManifest.Prediction(PredictionType.VELOCITY, 1000.0, 0, 0),
+                new BundleManifest.Latent(config.latentChannels(), config.patch(), 1.0),
+                new BundleManifest.Image(config.imageSize(), config.imageSize(), config.patch()),
+                new BundleManifest.Text(framing.maxLength(), config.textWidth(), framing.bosId(), framing.eosId(),
+                        framing.padId()),
+                new BundleManifest.Sampling(Sampler.euler(), defaults.steps(), defaults.guidance(), ""),
+                new BundleManifest.Limits(8 * config.imageSize(), 64, 1000),
+                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer", null),
+                provenance);
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
