@@ -88,10 +88,14 @@ public final class ManifestWriter {
         return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(root) + "\n";
     }
 
-    /** Writes {@code manifest.json} into {@code bundleDirectory} atomically (a temporary file, then a rename). */
+    /**
+     * Writes {@code manifest.json} into {@code bundleDirectory} atomically (a hidden sibling file, then a rename). The
+     * sibling is an ordinary file with the process's default permissions (a {@code createTempFile} one would leave
+     * the manifest readable by its owner only).
+     */
     public static void write(BundleManifest m, Path bundleDirectory) throws IOException {
         Path target = bundleDirectory.resolve(BundleManifest.FILE_NAME);
-        Path tmp = Files.createTempFile(bundleDirectory, ".manifest", ".json.tmp");
+        Path tmp = bundleDirectory.resolve(".manifest-" + java.util.UUID.randomUUID() + ".json.tmp");
         try {
             Files.writeString(tmp, toJson(m), StandardCharsets.UTF_8);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -29,12 +29,16 @@ public final class StagedDirectory implements AutoCloseable {
         this.staging = staging;
     }
 
-    /** Creates the hidden staging folder next to {@code target} (and the parent folders). */
+    /**
+     * Creates the hidden staging folder next to {@code target} (and the parent folders). It is an ordinary folder
+     * with the process's default permissions, not a {@code createTempDirectory} one, whose owner-only mode would
+     * stay with the bundle after the rename.
+     */
     public static StagedDirectory beside(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path parent = Files.createDirectories(absolute.getParent());
-        return new StagedDirectory(absolute, Files.createTempDirectory(parent, "." + absolute.getFileName()
-                + ".partial-"));
+        Path staging = parent.resolve("." + absolute.getFileName() + ".partial-" + java.util.UUID.randomUUID());
+        return new StagedDirectory(absolute, Files.createDirectory(staging));
     }
 
     /** The folder to write into. */

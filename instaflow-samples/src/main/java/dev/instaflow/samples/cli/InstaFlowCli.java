@@ -1,5 +1,6 @@
 package dev.instaflow.samples.cli;
 
+import dev.instaflow.train.cli.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -9,7 +10,7 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code instaflow} command line: {@code generate}, {@code bundle}, {@code tokenize}, {@code inspect},
- * {@code verify}, {@code bench}. See {@code docs/cli.md}.
+ * {@code verify}, {@code bench}, {@code train}. See {@code docs/cli.md}.
  *
  * <p>Output contract: results on stdout, warnings and notes on stderr, and every failure as one line
  * {@code error: ...} on stderr with exit code 2 (usage: a bad flag or value) or 1 (the work failed). Stack traces
@@ -21,7 +22,7 @@ import java.util.concurrent.Callable;
         versionProvider = VersionProvider.class,
         description = "One-step text-to-image (InstaFlow, 2-Rectified Flow, FlowTurbo, SwiftBrush) on LibTorch.",
         subcommands = {GenerateCommand.class, BundleCommand.class, TokenizeCommand.class, InspectCommand.class,
-            VerifyCommand.class, BenchCommand.class},
+            VerifyCommand.class, BenchCommand.class, TrainCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the work failed (model, device, file or inference error; verify: FAIL)",
             "2:usage error (unknown flag, missing or invalid value)"})

@@ -13,10 +13,14 @@ final class ModelOptions {
 
     /** The bundle folder to use; names the default model on {@code err} when it is the demo. */
     Path directory(PrintWriter err) {
+        return directory(err, DefaultModel.installed());
+    }
+
+    Path directory(PrintWriter err, DefaultModel defaults) {
         if (model != null) {
             return model;
         }
-        DefaultModel.Location location = DefaultModel.installed().locate();
+        DefaultModel.Location location = defaults.locate();
         if (location.demo()) {
             err.println(DefaultModel.DEMO_NOTE);
             err.flush();

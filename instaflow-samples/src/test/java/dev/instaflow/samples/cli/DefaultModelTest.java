@@ -30,35 +30,52 @@ class DefaultModelTest {
     Path temp;
 
     @Test
-    void withoutModelTheDemoIsBuiltOnceIntoTheHomeAndLabelled() throws IOException {
+    void withoutModelTheShippedTrainedModelIsExtractedOnceAndUsed() throws IOException {
         Path home = temp.resolve("home");
         String previous = System.getProperty(DefaultModel.HOME_PROPERTY);
         System.setProperty(DefaultModel.HOME_PROPERTY, home.toString());
         try {
-            Path out = temp.resolve("demo.png");
-            Cli.Result first = Cli.run("generate", "--prompt", "a red circle", "--seed", "3", "--device", "cpu",
-                    "--threads", TestModels.threads(), "--width", "64", "--height", "64", "--json",
-                    "--out", out.toString());
-            assertEquals(0, first.exitCode(), first::toString);
-            assertEquals(List.of(DefaultModel.DEMO_NOTE), first.errLines(), "the demo is labelled, once");
-            assertTrue(Files.isRegularFile(out));
-            Path demo = home.resolve("models/demo-v" + DemoBundle.VERSION);
-            assertTrue(Files.isRegularFile(demo.resolve("manifest.json")));
-            assertEquals(demo.toRealPath().toString(),
-                    com.google.gson.JsonParser.parseString(first.out()).getAsJsonObject().get("model_dir").getAsString());
+            Path out = temp.resolve("shape.png");
+            Cli.Result first = Cli.run("generate", "--prompt", "a yellow circle on a blue background", "--seed", "2",
+                    "--device", "cpu", "--threads", TestModels.threads(), "--json", "--out", out.toString())
+                    .succeeded(); // no demo note: the shipped model is a trained one
+            com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(first.out()).getAsJsonObject();
+            List<String> models = listing(home.resolve("models"));
+            assertEquals(1, models.size(), "one extracted model, no staging folders: " + models);
+            assertTrue(models.get(0).startsWith("default-"), models.toString());
+            assertEquals(home.resolve("models").resolve(models.get(0)).toRealPath().toString(),
+                    json.get("model_dir").getAsString());
+            assertEquals(32, javax.imageio.ImageIO.read(out.toFile()).getWidth(), "the model's default size");
 
-            long built = Files.getLastModifiedTime(demo.resolve("denoiser.pt")).toMillis();
-            Cli.Result second = Cli.run("inspect", "--json");
-            assertEquals(0, second.exitCode(), second::toString);
-            assertEquals(built, Files.getLastModifiedTime(demo.resolve("denoiser.pt")).toMillis(), "reused, not rebuilt");
-            assertEquals(List.of("demo-v" + DemoBundle.VERSION), listing(home.resolve("models")),
-                    "no staging folders left");
+            Path extracted = home.resolve("models").resolve(models.get(0));
+            long written = Files.getLastModifiedTime(extracted.resolve("denoiser.pt")).toMillis();
+            Cli.run("inspect", "--json").succeeded();
+            assertEquals(written, Files.getLastModifiedTime(extracted.resolve("denoiser.pt")).toMillis(),
+                    "reused, not extracted again");
         } finally {
             if (previous == null) {
                 System.clearProperty(DefaultModel.HOME_PROPERTY);
             } else {
                 System.setProperty(DefaultModel.HOME_PROPERTY, previous);
             }
+        }
+    }
+
+    @Test
+    void aJarWithoutTheTrainedModelFallsBackToTheLabelledDemo() throws IOException {
+        Path home = temp.resolve("home");
+        try (URLClassLoader empty = new URLClassLoader(new URL[0], null)) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            Path first = new ModelOptions().directory(new java.io.PrintWriter(err, true), new DefaultModel(home, empty));
+            assertEquals(DefaultModel.DEMO_NOTE + System.lineSeparator(), err.toString(), "the demo is labelled");
+            Path demo = home.resolve("models/demo-v" + DemoBundle.VERSION);
+            assertEquals(demo, first);
+            assertTrue(Files.isRegularFile(demo.resolve("manifest.json")));
+            long built = Files.getLastModifiedTime(demo.resolve("denoiser.pt")).toMillis();
+            assertEquals(demo, new DefaultModel(home, empty).locate().directory());
+            assertEquals(built, Files.getLastModifiedTime(demo.resolve("denoiser.pt")).toMillis(), "reused, not rebuilt");
+            assertEquals(List.of("demo-v" + DemoBundle.VERSION), listing(home.resolve("models")),
+                    "no staging folders left");
         }
     }
 

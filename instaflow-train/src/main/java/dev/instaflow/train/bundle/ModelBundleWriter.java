@@ -5,6 +5,7 @@ import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.train.model.ModelConfig;
 import dev.instaflow.train.model.PatchDecoder;
@@ -14,11 +15,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Writes trained networks as an ordinary bundle that {@code InstaFlow.load} and the standard pipeline run:
@@ -46,36 +44,25 @@ public final class ModelBundleWriter {
 
     public static Path write(Path bundleDir, NetworkPair networks, ModelConfig config, Path tokenizerFolder,
                              BundleManifest.Text framing, Defaults defaults, Map<String, String> provenance) {
-        Path parent = bundleDir.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(parent);
-            // A plain sibling folder (not createTempDirectory, whose 0700 mode would stay with the bundle).
-            Path staging = parent.resolve("." + bundleDir.getFileName() + ".partial");
-            deleteTree(staging);
-            Files.createDirectories(staging);
-            try {
-                networks.textEncoder().saveForInference(staging.resolve("text_encoder.pt"));
-                networks.denoiser().saveForInference(staging.resolve("denoiser.pt"));
-                ScriptModuleBuilder decoder = PatchDecoder.build(config);
+        try (StagedDirectory staged = StagedDirectory.beside(bundleDir)) {
+            Path staging = staged.path();
+            networks.textEncoder().saveForInference(staging.resolve("text_encoder.pt"));
+            networks.denoiser().saveForInference(staging.resolve("denoiser.pt"));
+            try (ScriptModuleBuilder decoder = PatchDecoder.build(config)) {
                 decoder.save(staging.resolve("vae_decoder.pt"));
-                decoder.release();
-                Path tokenizer = Files.createDirectories(staging.resolve("tokenizer"));
-                List<String> tokenizerFiles = List.of("vocab.json", "merges.txt", "special_tokens_map.json",
-                        "tokenizer_config.json");
-                for (String f : tokenizerFiles) {
-                    Files.copy(tokenizerFolder.resolve(f), tokenizer.resolve(f));
-                }
-                ManifestWriter.write(manifest(config, framing, defaults, provenance), staging);
-                StringBuilder index = new StringBuilder("manifest.json\ntext_encoder.pt\ndenoiser.pt\nvae_decoder.pt\n");
-                tokenizerFiles.forEach(f -> index.append("tokenizer/").append(f).append('\n'));
-                Files.writeString(staging.resolve(FILE_INDEX), index.toString());
-                deleteTree(bundleDir);
-                Files.move(staging, bundleDir, StandardCopyOption.ATOMIC_MOVE);
-                return bundleDir;
-            } catch (IOException | RuntimeException e) {
-                deleteTree(staging);
-                throw e;
             }
+            Path tokenizer = Files.createDirectories(staging.resolve("tokenizer"));
+            List<String> tokenizerFiles = List.of("vocab.json", "merges.txt", "special_tokens_map.json",
+                    "tokenizer_config.json");
+            for (String f : tokenizerFiles) {
+                Files.copy(tokenizerFolder.resolve(f), tokenizer.resolve(f));
+            }
+            ManifestWriter.write(manifest(config, framing, defaults, provenance), staging);
+            StringBuilder index = new StringBuilder("manifest.json\ntext_encoder.pt\ndenoiser.pt\nvae_decoder.pt\n");
+            tokenizerFiles.forEach(f -> index.append("tokenizer/").append(f).append('\n'));
+            Files.writeString(staging.resolve(FILE_INDEX), index.toString());
+            StagedDirectory.deleteTree(bundleDir); // a stage's bundle is rewritten when the stage runs again
+            return staged.commit();
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the bundle " + bundleDir, e);
         }
@@ -94,16 +81,5 @@ public final class ModelBundleWriter {
                 new BundleManifest.Limits(8 * config.imageSize(), 64, 1000),
                 new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer", null),
                 provenance);
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

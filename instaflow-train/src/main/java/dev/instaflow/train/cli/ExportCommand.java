@@ -1,5 +1,6 @@
 package dev.instaflow.train.cli;
 
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.train.bundle.ModelBundleWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -7,11 +8,8 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /** {@code train export}: copies a trained bundle to where the CLI embeds its default model. */
 @Command(name = "export", mixinStandardHelpOptions = true,
@@ -38,31 +36,17 @@ final class ExportCommand implements Callable<Integer> {
                     + (stage.startsWith("distill") ? "distill --teacher " + stage.substring(8) : stage) + "` first");
         }
         List<String> files = Files.readAllLines(index).stream().filter(l -> !l.isBlank()).toList();
-        Path parent = to.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path staging = parent.resolve("." + to.getFileName() + ".partial");
-        deleteTree(staging);
-        Files.createDirectories(staging);
-        for (String f : files) {
-            Path target = staging.resolve(f);
-            Files.createDirectories(target.getParent());
-            Files.copy(bundle.resolve(f), target);
+        try (StagedDirectory staged = StagedDirectory.beside(to)) {
+            for (String f : files) {
+                Path target = staged.path().resolve(f);
+                Files.createDirectories(target.getParent());
+                Files.copy(bundle.resolve(f), target);
+            }
+            Files.copy(index, staged.path().resolve(ModelBundleWriter.FILE_INDEX));
+            StagedDirectory.deleteTree(to); // the export replaces the previous default model
+            staged.commit();
         }
-        Files.copy(index, staging.resolve(ModelBundleWriter.FILE_INDEX));
-        deleteTree(to);
-        Files.move(staging, to, StandardCopyOption.ATOMIC_MOVE);
         System.out.println("copied " + bundle + " (" + files.size() + " files) to " + to);
         return 0;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -61,7 +61,7 @@ public final class SdkFlow implements AutoCloseable {
     /** Loads the bundle's parts on the CPU in float32. */
     public static SdkFlow open(Path bundleDir) {
         Bundle bundle = Bundle.open(bundleDir);
-        DeviceContext device = DeviceContext.open(Device.cpu(), Precision.FLOAT32);
+        DeviceContext device = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false);
         ClipTokenizer tokenizer = ClipTokenizer.load(bundle.tokenizer(), bundle.manifest().text());
         return new SdkFlow(bundle.manifest(), device, tokenizer, TextEncoder.load(bundle, device),
                 Denoiser.load(bundle, device), VaeDecoder.load(bundle, device));

@@ -1,6 +1,7 @@
 package dev.instaflow.train.training;
 
 import com.google.gson.GsonBuilder;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.bytedeco.pytorch.Adam;
@@ -12,9 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * A stage's resumable state in {@code <stage>/checkpoint/}: the trained and the averaged networks (TorchScript
@@ -57,7 +56,7 @@ public final class Checkpoint {
         Path next = stageDir.resolve(NEXT);
         Path current = stageDir.resolve(DIRECTORY);
         try {
-            deleteTree(next);
+            StagedDirectory.deleteTree(next);
             Files.createDirectories(next);
             trained.textEncoder().save(next.resolve("text_encoder.pt"));
             trained.denoiser().save(next.resolve("denoiser.pt"));
@@ -72,7 +71,7 @@ public final class Checkpoint {
             // state.json last: its presence marks the folder complete.
             Files.writeString(next.resolve(STATE), new GsonBuilder().setPrettyPrinting().create().toJson(json) + "\n",
                     StandardCharsets.UTF_8);
-            deleteTree(current);
+            StagedDirectory.deleteTree(current);
             Files.move(next, current);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the checkpoint in " + stageDir, e);
@@ -102,17 +101,6 @@ public final class Checkpoint {
             return new State(o.get("step").getAsLong(), o.get("seconds").getAsDouble());
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("unreadable checkpoint state " + dir.resolve(STATE) + ": " + e, e);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

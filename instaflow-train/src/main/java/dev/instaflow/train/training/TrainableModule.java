@@ -43,7 +43,7 @@ public final class TrainableModule implements AutoCloseable {
     /** A new module from authored source and initial weights. */
     public static TrainableModule of(ScriptModuleBuilder builder) {
         TrainableModule m = new TrainableModule(builder.build());
-        builder.release();
+        builder.close();
         return m;
     }
 
