@@ -72,12 +72,15 @@ edit_manifest "$WORK/instaflow" "$WORK/newer-format" 'm["format_version"] = 2'
 expect_error "bundle from a newer format version" "$WORK/newer-format" "format_version upgrade"
 edit_manifest "$WORK/instaflow" "$WORK/fp16-on-cpu" 'm["dtype"] = "float16"'
 expect_error "float16 bundle on a CPU" "$WORK/fp16-on-cpu" "float16 CUDA"
-# Parts that behave as if traced on CUDA (they make a constant on "cuda"), loaded on this CPU. A real CUDA export
-# pins all three parts, so the text encoder (checked first) fails first; its message has no traced_on hint yet.
+# Parts that behave as if traced on CUDA (they make a constant on "cuda"), loaded on this CPU. The manifest says
+# traced_on "cuda", so the SDK refuses the bundle before loading any part, naming the manifest field.
 "$PYTHON" "$HERE/make_device_pinned_bundle.py" "$WORK/instaflow" "$WORK/cuda-traced" text_encoder,denoiser,vae_decoder
-expect_error "bundle traced on CUDA, loaded on a CPU" "$WORK/cuda-traced" "InvalidBundleException text_encoder.pt CUDA"
+expect_error "bundle traced on CUDA, loaded on a CPU" "$WORK/cuda-traced" "InvalidBundleException traced_on traced+on+cuda Device.cuda()"
 "$PYTHON" "$HERE/make_device_pinned_bundle.py" "$WORK/instaflow" "$WORK/cuda-traced-denoiser" denoiser
-expect_error "denoiser traced on CUDA, loaded on a CPU" "$WORK/cuda-traced-denoiser" "denoiser.pt traced+on+cuda"
+expect_error "denoiser traced on CUDA, loaded on a CPU" "$WORK/cuda-traced-denoiser" "traced_on traced+on+cuda"
+# The same denoiser in a manifest that (wrongly) says traced_on "cpu": the part's load-time check fails, naming it.
+edit_manifest "$WORK/cuda-traced-denoiser" "$WORK/cuda-pinned-mislabelled" 'm["traced_on"] = "cpu"'
+expect_error "denoiser pinned to CUDA in a bundle labelled cpu" "$WORK/cuda-pinned-mislabelled" "InvalidBundleException denoiser.pt parts.denoiser load-time+check"
 
 if [ "$failures" -ne 0 ]; then
   echo "check_tiny_bundle: $failures failure(s); outputs in $WORK"
