@@ -22,21 +22,35 @@ public final class LatentDecoder {
         this.scalingFactor = scalingFactor;
     }
 
-    /** uint8 {@code [B, H, W, 3]} BGR pixels of float32 latents {@code [B, C, h, w]}. */
+    /** uint8 {@code [B, H, W, 3]} BGR pixels of float32 latents {@code [B, C, h, w]}: what images are made of. */
     public Tensor toPixels(Tensor latents, PipelineTrace trace) {
+        return toRgb(latents, trace).flip(3);
+    }
+
+    /** uint8 {@code [B, H, W, 3]} RGB pixels of float32 latents {@code [B, C, h, w]}. */
+    public Tensor toRgb(Tensor latents, PipelineTrace trace) {
         Tensor z = latents.div(new Scalar(scalingFactor));
         Tensor decoded = vae.decode(z);
+        if (trace.enabled()) {
+            trace.record("vae_in_latents", z);
+            trace.record("image_decoded", decoded);
+        }
+        return quantize(decoded, trace);
+    }
+
+    /**
+     * A decoded image {@code [B, 3, H, W]} in about [-1, 1] to uint8 RGB {@code [B, H, W, 3]}: {@code x / 2 + 0.5},
+     * clamp to [0, 1], channels last, {@code * 255}, round half to even.
+     */
+    public static Tensor quantize(Tensor decoded, PipelineTrace trace) {
         Tensor unit = decoded.div(new Scalar(2.0)).add(new Scalar(0.5))
                 .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)));
         Tensor channelsLast = unit.permute(0, 2, 3, 1);
         Tensor rgb = channelsLast.mul(new Scalar(255.0)).round().to(ScalarType.Byte);
         if (trace.enabled()) {
-            trace.record("vae_in_latents", z);
-            trace.record("image_decoded", decoded);
             trace.record("image_float", channelsLast);
             trace.record("image_uint8", rgb);
         }
-        return rgb.flip(3);
+        return rgb;
     }
-
 }

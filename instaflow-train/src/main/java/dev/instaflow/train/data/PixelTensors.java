@@ -1,11 +1,10 @@
 package dev.instaflow.train.data;
 
+import dev.instaflow.engine.decode.LatentDecoder;
+import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -33,14 +32,14 @@ public final class PixelTensors {
         return Tensors.fromFloats(values, images.size(), 3, h, w);
     }
 
-    /**
-     * {@code [B,3,H,W]} in about [-1, 1] to images: {@code x / 2 + 0.5}, clamp to [0, 1], {@code * 255}, round half to
-     * even, as {@code dev.instaflow.engine.decode.LatentDecoder} does.
-     */
+    /** {@code [B,3,H,W]} in about [-1, 1] to images, quantised as the SDK's decoder quantises. */
     public static List<RgbImage> toImages(Tensor pixels) {
-        Tensor unit = pixels.div(new Scalar(2.0)).add(new Scalar(0.5))
-                .clamp(new ScalarOptional(new Scalar(0.0)), new ScalarOptional(new Scalar(1.0)));
-        Tensor bytes = unit.permute(0, 2, 3, 1).mul(new Scalar(255.0)).round().to(ScalarType.Byte).contiguous();
+        return images(LatentDecoder.quantize(pixels, PipelineTrace.NONE));
+    }
+
+    /** uint8 RGB {@code [B,H,W,3]} to images, one bulk copy each. */
+    public static List<RgbImage> images(Tensor rgb) {
+        Tensor bytes = rgb.contiguous();
         long[] shape = Tensors.shape(bytes);
         int b = (int) shape[0];
         int h = (int) shape[1];
@@ -48,9 +47,9 @@ public final class PixelTensors {
         BytePointer data = new BytePointer(bytes.data_ptr_byte());
         List<RgbImage> out = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
-            byte[] rgb = new byte[w * h * 3];
-            data.position((long) i * rgb.length).get(rgb);
-            out.add(new RgbImage(w, h, rgb));
+            byte[] image = new byte[w * h * 3];
+            data.position((long) i * image.length).get(image);
+            out.add(new RgbImage(w, h, image));
         }
         return out;
     }

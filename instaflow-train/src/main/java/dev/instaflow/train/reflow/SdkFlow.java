@@ -9,7 +9,6 @@ import dev.instaflow.engine.decode.LatentDecoder;
 import dev.instaflow.engine.decode.VaeDecoder;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.PipelineTrace;
-import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.sampling.Denoiser;
 import dev.instaflow.engine.sampling.FlowSampler;
 import dev.instaflow.engine.sampling.FlowSamplers;
@@ -21,11 +20,11 @@ import dev.instaflow.engine.text.Conditioning;
 import dev.instaflow.engine.text.TextConditioner;
 import dev.instaflow.engine.text.TextEncoder;
 import dev.instaflow.engine.text.TokenizedBatch;
+import dev.instaflow.train.data.PixelTensors;
 import dev.instaflow.train.data.RgbImage;
 import org.bytedeco.pytorch.Tensor;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -90,27 +89,9 @@ public final class SdkFlow implements AutoCloseable {
                 manifest.prediction().timeScale(), device, steps, PipelineTrace.NONE)).latents();
     }
 
-    /** Decodes latents to images exactly as {@code generate} does (BGR bytes turned into RGB images). */
+    /** Decodes latents to images exactly as {@code generate} does. */
     public List<RgbImage> decode(Tensor latents) {
-        Tensor bgr = decoder.toPixels(latents, PipelineTrace.NONE).contiguous();
-        long[] shape = Tensors.shape(bgr);
-        int b = (int) shape[0];
-        int h = (int) shape[1];
-        int w = (int) shape[2];
-        byte[] all = new byte[b * h * w * 3];
-        Tensors.copyBytes(bgr, all);
-        List<RgbImage> images = new ArrayList<>(b);
-        for (int i = 0; i < b; i++) {
-            byte[] rgb = new byte[h * w * 3];
-            int base = i * rgb.length;
-            for (int p = 0; p < h * w; p++) {
-                rgb[3 * p] = all[base + 3 * p + 2];
-                rgb[3 * p + 1] = all[base + 3 * p + 1];
-                rgb[3 * p + 2] = all[base + 3 * p];
-            }
-            images.add(new RgbImage(w, h, rgb));
-        }
-        return images;
+        return PixelTensors.images(decoder.toRgb(latents, PipelineTrace.NONE));
     }
 
     @Override
