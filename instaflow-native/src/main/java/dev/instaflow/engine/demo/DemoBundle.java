@@ -9,6 +9,7 @@ import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;
+import dev.instaflow.engine.text.ClipTokenizerFiles;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -134,9 +135,6 @@ public final class DemoBundle {
         JsonObject vocab = ByteLevelVocabulary.vocabulary();
         Files.writeString(folder.resolve("vocab.json"), vocab.toString(), StandardCharsets.UTF_8);
         Files.writeString(folder.resolve("merges.txt"), "#version: 0.2\n", StandardCharsets.UTF_8);
-        Files.writeString(folder.resolve("special_tokens_map.json"), "{\"bos_token\": \"" + BOS + "\", \"eos_token\": \""
-                + EOS + "\", \"unk_token\": \"" + EOS + "\", \"pad_token\": \"" + EOS + "\"}\n", StandardCharsets.UTF_8);
-        Files.writeString(folder.resolve("tokenizer_config.json"), "{\"model_max_length\": 77, \"do_lower_case\": true}\n",
-                StandardCharsets.UTF_8);
+        ClipTokenizerFiles.writeSpecialTokenFiles(folder, BOS, EOS, 77);
     }
 }

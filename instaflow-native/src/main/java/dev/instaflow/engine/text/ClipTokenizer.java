@@ -80,10 +80,10 @@ public final class ClipTokenizer implements AutoCloseable {
             }
             json = null;
         }
-        JsonObject vocab = TokenizerFraming.vocabulary(folder);
+        JsonObject vocab = ClipTokenizerFiles.vocabulary(folder);
         checkFraming(folder, vocab, framing);
         if (json == null) {
-            json = clipTokenizerJson(vocab, readMerges(folder.resolve("merges.txt")), SpecialTokens.read(folder),
+            json = clipTokenizerJson(vocab, ClipTokenizerFiles.merges(folder.resolve(ClipTokenizerFiles.MERGES)), SpecialTokens.read(folder),
                     folder.resolve("vocab.json"));
         }
         try {
@@ -218,24 +218,6 @@ public final class ClipTokenizer implements AutoCloseable {
         model.add("merges", mergeArray);
         root.add("model", model);
         return root.toString();
-    }
-
-    private static List<String> readMerges(Path file) {
-        List<String> merges = new ArrayList<>();
-        int lineNumber = 0;
-        for (String line : readText(file).split("\n")) {
-            lineNumber++;
-            String l = line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-            if (l.isEmpty() || (lineNumber == 1 && l.startsWith("#version"))) {
-                continue;
-            }
-            if (l.split(" ").length != 2) {
-                throw new InvalidBundleException(file, null, "line " + lineNumber + " is not a merge \"a b\": \"" + l
-                        + "\"");
-            }
-            merges.add(l);
-        }
-        return merges;
     }
 
     static String readText(Path file) {

@@ -23,7 +23,7 @@ public final class TokenizerFraming {
 
     /** The framing, with {@code hiddenSize} 0 (a tokenizer folder does not know the text encoder's width). */
     public static BundleManifest.Text read(Path folder) {
-        JsonObject vocab = vocabulary(folder);
+        JsonObject vocab = ClipTokenizerFiles.vocabulary(folder);
         SpecialTokens special = SpecialTokens.read(folder);
         String eos = special.eos().orElse(DEFAULT_EOS);
         int maxLength = 77;
@@ -51,31 +51,4 @@ public final class TokenizerFraming {
         return id.getAsLong();
     }
 
-    /** The vocabulary (token → id), with a tokenizer.json's added tokens. */
-    static JsonObject vocabulary(Path folder) {
-        Path vocab = folder.resolve("vocab.json");
-        if (Files.isRegularFile(vocab)) {
-            return ClipTokenizer.parseObject(vocab, ClipTokenizer.readText(vocab));
-        }
-        Path tokenizerJson = folder.resolve("tokenizer.json");
-        if (Files.isRegularFile(tokenizerJson)) {
-            JsonObject root = ClipTokenizer.parseObject(tokenizerJson, ClipTokenizer.readText(tokenizerJson));
-            JsonElement modelElement = root.get("model");
-            JsonObject model = modelElement != null && modelElement.isJsonObject() ? modelElement.getAsJsonObject()
-                    : null;
-            if (model != null && model.has("vocab") && model.get("vocab").isJsonObject()) {
-                JsonObject v = model.getAsJsonObject("vocab").deepCopy();
-                if (root.has("added_tokens")) {
-                    root.getAsJsonArray("added_tokens").forEach(t -> v.add(
-                            t.getAsJsonObject().get("content").getAsString(), t.getAsJsonObject().get("id")));
-                }
-                return v;
-            }
-        }
-        if (Files.isRegularFile(tokenizerJson)) {
-            throw new InvalidBundleException(tokenizerJson, "model.vocab", "expected a BPE model with a vocab object");
-        }
-        throw new InvalidBundleException(folder, null, "no vocab.json (with merges.txt) or tokenizer.json in the"
-                + " tokenizer folder");
-    }
 }

@@ -3,9 +3,9 @@ package dev.instaflow.train.tokenizer;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.text.ClipTokenizer;
+import dev.instaflow.engine.text.ClipTokenizerFiles;
 import dev.instaflow.engine.text.TokenizerFraming;
 
 import java.io.IOException;
@@ -53,9 +53,9 @@ public final class ReducedTokenizer {
      * @throws IllegalStateException    if the check against the full tokenizer fails
      */
     public static void derive(Path fullFolder, List<String> words, Path target) {
-        JsonObject vocab = readJson(fullFolder.resolve("vocab.json"));
+        JsonObject vocab = ClipTokenizerFiles.vocabulary(fullFolder);
         Map<String, Integer> ranks = new HashMap<>();
-        List<String> mergeLines = readMerges(fullFolder.resolve("merges.txt"));
+        List<String> mergeLines = ClipTokenizerFiles.merges(fullFolder.resolve(ClipTokenizerFiles.MERGES));
         for (int i = 0; i < mergeLines.size(); i++) {
             ranks.putIfAbsent(mergeLines.get(i), i);
         }
@@ -88,11 +88,7 @@ public final class ReducedTokenizer {
             Files.writeString(target.resolve("vocab.json"),
                     new GsonBuilder().disableHtmlEscaping().create().toJson(reducedVocab) + "\n", StandardCharsets.UTF_8);
             Files.writeString(target.resolve("merges.txt"), merges.toString(), StandardCharsets.UTF_8);
-            Files.writeString(target.resolve("special_tokens_map.json"), "{\"bos_token\": \"" + BOS
-                    + "\", \"eos_token\": \"" + EOS + "\", \"unk_token\": \"" + EOS + "\", \"pad_token\": \"" + EOS
-                    + "\"}\n", StandardCharsets.UTF_8);
-            Files.writeString(target.resolve("tokenizer_config.json"),
-                    "{\"model_max_length\": 77, \"do_lower_case\": true}\n", StandardCharsets.UTF_8);
+            ClipTokenizerFiles.writeSpecialTokenFiles(target, BOS, EOS, 77);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the tokenizer to " + target, e);
         }
@@ -157,28 +153,6 @@ public final class ReducedTokenizer {
             }
             parts = merged;
             symbols.addAll(parts);
-        }
-    }
-
-    private static JsonObject readJson(Path file) {
-        try {
-            return JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("cannot read " + file + " as a JSON object: " + e.getMessage(), e);
-        }
-    }
-
-    private static List<String> readMerges(Path file) {
-        try {
-            List<String> lines = new ArrayList<>();
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (!line.isEmpty() && !line.startsWith("#version")) {
-                    lines.add(line);
-                }
-            }
-            return lines;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 }
