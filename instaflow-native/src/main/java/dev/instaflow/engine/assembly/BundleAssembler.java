@@ -29,7 +29,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -304,9 +303,5 @@ public final class BundleAssembler {
     /** Loads the staged bundle as the SDK will (float32 on the CPU), which runs every load-time check. */
     private static void check(Path staging) {
         TorchModel.load(staging, LoadOptions.builder().device(Device.cpu()).warmUp(false).build()).close();
-    }
-
-    static List<String> tokenizerFiles() {
-        return List.of(TOKENIZER_FILES);
     }
 }

@@ -67,11 +67,6 @@ public final class TorchRuntime {
         }
     }
 
-    public static int intraOpThreads() {
-        ensureLoaded();
-        return torch.get_num_threads();
-    }
-
     /** Whether the GPU natives are on the classpath (whatever the machine has). */
     public static boolean hasCudaNatives() {
         return torch.class.getResource("/org/bytedeco/pytorch/" + Loader.getPlatform() + "-gpu") != null;

@@ -123,11 +123,6 @@ public final class TorchScriptPart implements AutoCloseable {
         return field;
     }
 
-    /** The underlying module, for tools that inspect or rewrite parts (bundle assembly, training). */
-    public JitModule module() {
-        return module;
-    }
-
     /** Frees the module. Idempotent. */
     @Override
     public void close() {
