@@ -150,6 +150,83 @@ public final class JsonFields {
         return has(key) ? integer(key, min, max) : fallback;
     }
 
+    public double number(String key, double fallback) {
+        read.add(key);
+        return has(key) ? number(key) : fallback;
+    }
+
+    public boolean bool(String key, boolean fallback) {
+        read.add(key);
+        if (!has(key)) {
+            return fallback;
+        }
+        JsonElement e = object.get(key);
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+            throw error(key, "expected true or false, got " + describe(e));
+        }
+        return e.getAsBoolean();
+    }
+
+    /** An array of strings (at least one). */
+    public List<String> strings(String key) {
+        JsonElement e = require(key, "an array of strings");
+        if (!e.isJsonArray() || e.getAsJsonArray().isEmpty()) {
+            throw error(key, "expected a non-empty array of strings, got " + describe(e));
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonElement item : e.getAsJsonArray()) {
+            if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isString()) {
+                throw error(key, "expected an array of strings, found " + describe(item) + " in it");
+            }
+            out.add(item.getAsString());
+        }
+        return out;
+    }
+
+    /** An array of integers, each in {@code min..max} (any length ≥ 1). */
+    public int[] integers(String key, int min, int max) {
+        JsonElement e = require(key, "an array of integers");
+        if (!e.isJsonArray() || e.getAsJsonArray().isEmpty()) {
+            throw error(key, "expected a non-empty array of integers, got " + describe(e));
+        }
+        return integers(key, e.getAsJsonArray().size(), min, max);
+    }
+
+    /**
+     * An integer given either once for all {@code length} entries or as an array of exactly {@code length} (as
+     * diffusers' {@code attention_head_dim}, {@code layers_per_block}, {@code transformer_layers_per_block}).
+     */
+    public int[] integerPerEntry(String key, int length, int min, int max) {
+        JsonElement e = require(key, "an integer or an array of " + length + " integers");
+        if (e.isJsonArray()) {
+            return integers(key, length, min, max);
+        }
+        int one = integer(key, min, max);
+        int[] out = new int[length];
+        java.util.Arrays.fill(out, one);
+        return out;
+    }
+
+    /**
+     * Fails unless the field is absent, null, or one of {@code supported} (compared as JSON text, e.g. {@code "\"default\""},
+     * {@code "false"}, {@code "0"}): for configuration options the built-in networks do not implement.
+     */
+    public void requireOneOf(String key, String what, String... supported) {
+        read.add(key);
+        if (!has(key)) {
+            return;
+        }
+        String actual = object.get(key).toString();
+        for (String s : supported) {
+            if (s.equals(actual) || (object.get(key).isJsonPrimitive() && object.get(key).getAsJsonPrimitive().isNumber()
+                    && s.matches("-?[0-9.eE+-]+") && object.get(key).getAsDouble() == Double.parseDouble(s))) {
+                return;
+            }
+        }
+        throw error(key, "is " + actual + ", which " + what + " does not support; supported: null"
+                + (supported.length == 0 ? "" : ", " + String.join(", ", supported)));
+    }
+
     /** The keys present in the object that no accessor asked for. */
     public List<String> unknownKeys() {
         List<String> unknown = new ArrayList<>();

@@ -38,6 +38,15 @@ public final class SharedFixtures {
         return root().resolve("fixtures/tiny-sd15");
     }
 
+    public static Path tinySd21() {
+        return root().resolve("fixtures/tiny-sd21");
+    }
+
+    /** A reference case of tiny-sd21 ({@code rf_n2_cfg1.5}, {@code swiftbrush_eps_n1}). */
+    public static Path tinySd21Case(String name) {
+        return tinySd21().resolve("ref").resolve(name);
+    }
+
     public static Path clip() {
         return root().resolve("fixtures/clip");
     }
