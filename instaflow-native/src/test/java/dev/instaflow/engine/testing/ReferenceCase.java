@@ -22,7 +22,14 @@ public final class ReferenceCase {
     }
 
     public static ReferenceCase load(String name) {
-        Path folder = SharedFixtures.referenceCase(name);
+        return at(SharedFixtures.referenceCase(name));
+    }
+
+    /**
+     * The case (or its {@code debug/} folder of forward-hook tensors) in {@code folder}: any folder with a
+     * {@code manifest.json} in the tiny-sd15 case format, e.g. {@code SharedFixtures.tinySd21Case("rf_n2_cfg1.5")}.
+     */
+    public static ReferenceCase at(Path folder) {
         try {
             return new ReferenceCase(folder, JsonParser.parseString(Files.readString(folder.resolve("manifest.json")))
                     .getAsJsonObject());
