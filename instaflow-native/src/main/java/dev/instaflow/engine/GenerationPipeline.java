@@ -4,11 +4,11 @@ import dev.instaflow.Generation;
 import dev.instaflow.GenerationCancelledException;
 import dev.instaflow.InferenceException;
 import dev.instaflow.InstaFlowException;
-import dev.instaflow.PredictionType;
 import dev.instaflow.Progress;
 import dev.instaflow.ProgressListener;
 import dev.instaflow.Stage;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.decode.ImageConverter;
 import dev.instaflow.engine.decode.LatentDecoder;
 import dev.instaflow.engine.noise.NoiseSource;
@@ -91,16 +91,16 @@ final class GenerationPipeline {
             Tensor latents;
             int denoiserEvaluations;
             int refinerEvaluations = 0;
-            if (manifest.prediction().type() == PredictionType.VELOCITY) {
+            if (manifest.prediction() instanceof Prediction.Velocity velocity) {
                 GuidedVelocityField field = new GuidedVelocityField(denoiser, condition, device, trace);
                 FlowSampler sampler = FlowSamplers.create(plan.sampler());
                 FlowSampler.Result result = sampler.sample(noise, new SamplingContext(field, refiner, plan.steps(),
-                        manifest.prediction().timeScale(), device, steps, trace));
+                        velocity.timeScale(), device, steps, trace));
                 latents = result.latents();
                 denoiserEvaluations = field.evaluations();
                 refinerEvaluations = result.refinerEvaluations();
             } else {
-                latents = new EpsilonOneStep(manifest.prediction()).x0(noise, denoiser, condition, device, trace);
+                latents = new EpsilonOneStep((Prediction.Epsilon) manifest.prediction()).x0(noise, denoiser, condition, device, trace);
                 denoiserEvaluations = 1;
                 steps.afterStep(0, 1, latents);
             }

@@ -5,7 +5,6 @@ import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.Precision;
-import dev.instaflow.PredictionType;
 import dev.instaflow.ProgressListener;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
@@ -81,8 +80,7 @@ public final class TorchModel implements LoadedModel {
 
             try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
                 textEncoder.validate(tokenizer, m);
-                denoiser.validate(m, m.prediction().type() == PredictionType.VELOCITY
-                        ? m.prediction().timeScale() : m.prediction().timestep());
+                denoiser.validate(m, m.prediction().probeTimestep());
                 vae.validate(m);
                 refiner.ifPresent(r -> r.validate(m));
             }
@@ -128,7 +126,7 @@ public final class TorchModel implements LoadedModel {
                 .maxSteps(m.limits().maxSteps())
                 .maxTokens(m.text().maxLength())
                 .textHiddenSize(m.text().hiddenSize())
-                .supportsGuidance(m.prediction().type() == PredictionType.VELOCITY)
+                .supportsGuidance(m.prediction().supportsGuidance())
                 .hasRefiner(hasRefiner)
                 .precision(device.precision())
                 .device(device.device())

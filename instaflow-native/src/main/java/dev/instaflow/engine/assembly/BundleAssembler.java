@@ -7,6 +7,7 @@ import dev.instaflow.LoadOptions;
 import dev.instaflow.Precision;
 import dev.instaflow.engine.TorchModel;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestReader;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.bundle.StagedDirectory;
@@ -199,9 +200,7 @@ public final class BundleAssembler {
 
     /** The smallest latent multiple m the denoiser accepts: it runs on 3m x 3m (an odd factor, so every level divides). */
     private int learnSizeMultiple(BundleManifest.Text framing, int hiddenSize, int channels, DeviceContext cpu) {
-        BundleManifest.Prediction prediction = preset.prediction();
-        double probeTime = prediction.type() == dev.instaflow.PredictionType.VELOCITY ? prediction.timeScale()
-                : prediction.timestep();
+        double probeTime = preset.prediction().probeTimestep();
         try (TorchScriptPart unet = TorchScriptPart.load("denoiser", denoiser, "--denoiser", 3,
                 "(sample, timestep, encoder_hidden_states)", cpu)) {
             Tensor text = zeros(1, framing.maxLength(), hiddenSize);
@@ -234,7 +233,7 @@ public final class BundleAssembler {
         try {
             return part.forward(inputs);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.file(), part.field(), "failed on " + tried + ": " + e.getMessage(), e);
+            throw new InvalidBundleException(part.source(), part.field(), "failed on " + tried + ": " + e.getMessage(), e);
         }
     }
 
@@ -248,7 +247,7 @@ public final class BundleAssembler {
 
     private BundleManifest manifest(BundleManifest.Text framing, int hiddenSize, int channels, int factor,
                                     int multiple) {
-        BundleManifest.Prediction prediction = preset.prediction();
+        Prediction prediction = preset.prediction();
         String tracedOn = "cpu";
         Precision dtype = Precision.FLOAT32;
         int sizeStep = sizeMultiple != null ? sizeMultiple : multiple;

@@ -1,8 +1,8 @@
 package dev.instaflow.engine.assembly;
 
-import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 
 import java.util.Locale;
 
@@ -12,11 +12,11 @@ import java.util.Locale;
  */
 public enum BundlePreset {
     /** InstaFlow-0.9B: one Euler step at t = 1000, no guidance. */
-    INSTAFLOW("instaflow", new BundleManifest.Prediction(PredictionType.VELOCITY, 1000.0, 0, 0), 1, 0.0),
+    INSTAFLOW("instaflow", new Prediction.Velocity(1000.0), 1, 0.0),
     /** 2-Rectified Flow: a few Euler steps (2-8) with guidance 1-2. */
-    RECTIFIED_FLOW("rectified-flow", new BundleManifest.Prediction(PredictionType.VELOCITY, 1000.0, 0, 0), 4, 1.5),
+    RECTIFIED_FLOW("rectified-flow", new Prediction.Velocity(1000.0), 4, 1.5),
     /** SwiftBrush (SD 2.1-base student): epsilon at t = 999, x0 with alpha_bar 0.0047, one step, no guidance. */
-    SWIFTBRUSH("swiftbrush", new BundleManifest.Prediction(PredictionType.EPSILON, 0, 999, 0.0047), 1, 0.0);
+    SWIFTBRUSH("swiftbrush", new Prediction.Epsilon(999, 0.0047), 1, 0.0);
 
     /** Stable Diffusion's VAE scaling factor (SD 1.5, SD 2.1 and the ft-EMA/MSE VAEs). */
     public static final double SD_SCALING_FACTOR = 0.18215;
@@ -24,11 +24,11 @@ public enum BundlePreset {
     public static final int DEFAULT_LATENT_SIDE = 64;
 
     private final String id;
-    private final BundleManifest.Prediction prediction;
+    private final Prediction prediction;
     private final int steps;
     private final double guidance;
 
-    BundlePreset(String id, BundleManifest.Prediction prediction, int steps, double guidance) {
+    BundlePreset(String id, Prediction prediction, int steps, double guidance) {
         this.id = id;
         this.prediction = prediction;
         this.steps = steps;
@@ -39,7 +39,7 @@ public enum BundlePreset {
         return id;
     }
 
-    public BundleManifest.Prediction prediction() {
+    public Prediction prediction() {
         return prediction;
     }
 

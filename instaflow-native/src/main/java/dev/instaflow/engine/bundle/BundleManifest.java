@@ -1,7 +1,6 @@
 package dev.instaflow.engine.bundle;
 
 import dev.instaflow.Precision;
-import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 
 import java.util.Map;
@@ -60,15 +59,6 @@ public record BundleManifest(int formatVersion, String name, String family, Stri
                     .append(" dtype, so load it in ").append(dtype).append(" or export it in ").append(runningPrecision);
         }
         return hint.toString();
-    }
-
-    /**
-     * @param type      velocity or epsilon
-     * @param timeScale velocity: the denoiser's timestep is {@code timeScale * (1 - s)} for paper time s
-     * @param timestep  epsilon: the fixed timestep fed to the denoiser
-     * @param alphaBar  epsilon: the cumulative alpha at {@code timestep} used for {@code x0}
-     */
-    public record Prediction(PredictionType type, double timeScale, double timestep, double alphaBar) {
     }
 
     /**

@@ -5,7 +5,6 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.Precision;
-import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,21 +88,7 @@ public final class ManifestReader {
 
         JsonFields p = top.object("prediction");
         sections.add(p);
-        PredictionType type = parseEnum(p, "type", PredictionType::parse);
-        BundleManifest.Prediction prediction;
-        if (type == PredictionType.VELOCITY) {
-            prediction = new BundleManifest.Prediction(type, p.positiveNumber("time_scale"), 0, 0);
-        } else {
-            double timestep = p.number("timestep");
-            if (timestep < 0) {
-                throw p.error("timestep", "expected a timestep >= 0, got " + timestep);
-            }
-            double alphaBar = p.number("alpha_bar");
-            if (!(alphaBar > 0 && alphaBar < 1)) {
-                throw p.error("alpha_bar", "expected a cumulative alpha strictly between 0 and 1, got " + alphaBar);
-            }
-            prediction = new BundleManifest.Prediction(type, 0, timestep, alphaBar);
-        }
+        Prediction prediction = Prediction.read(p);
 
         JsonFields l = top.object("latent");
         sections.add(l);
@@ -198,23 +183,10 @@ public final class ManifestReader {
      * The defaults must make a valid generation on their own: {@code generate("a cat")} on a bundle must never fail
      * for a reason only its manifest could fix.
      */
-    private static void checkDefaultsFit(Path file, BundleManifest.Prediction prediction,
-                                         BundleManifest.Sampling sampling, BundleManifest.Parts parts) {
+    private static void checkDefaultsFit(Path file, Prediction prediction, BundleManifest.Sampling sampling,
+                                         BundleManifest.Parts parts) {
         Sampler sampler = sampling.sampler();
-        if (prediction.type() == PredictionType.EPSILON) {
-            if (sampler.kind() != Sampler.Kind.EULER) {
-                throw new InvalidBundleException(file, "sampling.sampler", "an epsilon (one-step, SwiftBrush-style)"
-                        + " bundle samples with euler in one step; got " + sampler);
-            }
-            if (sampling.steps() != 1) {
-                throw new InvalidBundleException(file, "sampling.steps", "an epsilon (one-step, SwiftBrush-style)"
-                        + " bundle takes exactly 1 step; got " + sampling.steps());
-            }
-            if (sampling.guidance() > 1) {
-                throw new InvalidBundleException(file, "sampling.guidance", "an epsilon (one-step, SwiftBrush-style)"
-                        + " bundle takes no guidance; expected a value <= 1, got " + sampling.guidance());
-            }
-        }
+        prediction.checkDefaults(file, sampling);
         if (sampler.fixedSteps().isPresent() && sampler.fixedSteps().getAsInt() != sampling.steps()) {
             throw new InvalidBundleException(file, "sampling.steps", "expected " + sampler.fixedSteps().getAsInt()
                     + ", the step count of the default sampler " + sampler + ", got " + sampling.steps());

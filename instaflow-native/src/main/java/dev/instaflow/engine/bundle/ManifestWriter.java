@@ -2,7 +2,6 @@ package dev.instaflow.engine.bundle;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import dev.instaflow.PredictionType;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,13 +28,7 @@ public final class ManifestWriter {
         root.addProperty("traced_on", m.tracedOn());
 
         JsonObject prediction = new JsonObject();
-        prediction.addProperty("type", m.prediction().type().id());
-        if (m.prediction().type() == PredictionType.VELOCITY) {
-            prediction.addProperty("time_scale", m.prediction().timeScale());
-        } else {
-            prediction.addProperty("timestep", m.prediction().timestep());
-            prediction.addProperty("alpha_bar", m.prediction().alphaBar());
-        }
+        m.prediction().writeTo(prediction);
         root.add("prediction", prediction);
 
         JsonObject latent = new JsonObject();

@@ -6,23 +6,24 @@ import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.Shapes;
+import dev.instaflow.engine.network.VaeDecoderNetwork;
 import dev.instaflow.engine.runtime.TorchScriptPart;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The VAE decoder part: {@code z [B,C,h,w] -> image [B,3,f*h,f*w]} in about [-1, 1], where z is the latent already
+ * The VAE decoder stage (TorchScript or built in Java): {@code z [B,C,h,w] -> image [B,3,f*h,f*w]} in about [-1, 1], where z is the latent already
  * divided by the scaling factor (the part includes {@code post_quant_conv}).
  */
 public final class VaeDecoder implements AutoCloseable {
     static final String SIGNATURE = "(z: [B,C,h,w], already divided by latent.scaling_factor) -> [B,3,f*h,f*w]";
 
-    private final TorchScriptPart part;
+    private final VaeDecoderNetwork part;
     private final DeviceContext context;
     private final int factor;
 
-    private VaeDecoder(TorchScriptPart part, DeviceContext context, int factor) {
+    public VaeDecoder(VaeDecoderNetwork part, DeviceContext context, int factor) {
         this.part = part;
         this.context = context;
         this.factor = factor;
@@ -35,11 +36,11 @@ public final class VaeDecoder implements AutoCloseable {
 
     /** Decodes float32 {@code z}; the image is float32. */
     public Tensor decode(Tensor z) {
-        Tensor out = part.forward(context.toModelDtype(z));
+        Tensor out = part.decode(context.toModelDtype(z));
         long[] s = z.sizes().vec().get();
         String problem = Shapes.mismatch(out, s[0], 3, s[2] * factor, s[3] * factor);
         if (problem != null) {
-            throw new InferenceException("the VAE decoder part (" + part.file().getFileName() + ") returned "
+            throw new InferenceException("the VAE decoder part (" + part.source().getFileName() + ") returned "
                     + problem + " ([batch, 3, latent height x " + factor + ", latent width x " + factor + "])", null);
         }
         return context.toFloat32(out);
@@ -53,14 +54,10 @@ public final class VaeDecoder implements AutoCloseable {
         try {
             decode(z);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
+            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with f = latent.vae_scale_factor = "
                     + factor + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
-    }
-
-    public TorchScriptPart part() {
-        return part;
     }
 
     @Override

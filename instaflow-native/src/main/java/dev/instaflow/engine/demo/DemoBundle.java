@@ -2,10 +2,10 @@ package dev.instaflow.engine.demo;
 
 import com.google.gson.JsonObject;
 import dev.instaflow.Precision;
-import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;
@@ -74,7 +74,7 @@ public final class DemoBundle {
         return new BundleManifest(BundleManifest.CURRENT_VERSION, "instaflow-demo-v" + VERSION, "demo",
                 "DEMO: tiny networks with fixed random weights built by instaflow-java; images are not meaningful."
                         + " See docs/models.md for real models.",
-                Precision.FLOAT32, "cpu", new BundleManifest.Prediction(PredictionType.VELOCITY, 1000.0, 0, 0),
+                Precision.FLOAT32, "cpu", new Prediction.Velocity(1000.0),
                 new BundleManifest.Latent(LATENT, FACTOR, 0.18215), new BundleManifest.Image(256, 256, FACTOR),
                 new BundleManifest.Text(77, TEXT_WIDTH, 512, 513, 513),
                 new BundleManifest.Sampling(Sampler.euler(), 1, 0.0, ""),

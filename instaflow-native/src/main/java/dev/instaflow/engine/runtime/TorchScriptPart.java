@@ -2,6 +2,11 @@ package dev.instaflow.engine.runtime;
 
 import dev.instaflow.InferenceException;
 import dev.instaflow.InvalidBundleException;
+import dev.instaflow.engine.network.DenoiserNetwork;
+import dev.instaflow.engine.network.RefinerNetwork;
+import dev.instaflow.engine.network.TextEncoderNetwork;
+import dev.instaflow.engine.network.VaeDecoderNetwork;
+import dev.instaflow.engine.network.VaeEncoderNetwork;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
@@ -14,12 +19,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One TorchScript file of a bundle, loaded onto a device, with its {@code forward} checked for arity at load.
+ * One TorchScript file of a bundle, loaded onto a device, with its {@code forward} checked for arity at load: the
+ * TorchScript implementation of every network role (the role's method is {@code forward} with the role's tensors, so
+ * one class serves them all; which role a part plays is fixed by the arity and the load-time probe of its wrapper).
  * Calls are thread-safe (LibTorch's module forward is re-entrant); {@link #close()} is not concurrent with calls
  * (the model's lifecycle lock sees to that). Native failures become exceptions that name the part and keep
  * LibTorch's message.
  */
-public final class TorchScriptPart implements AutoCloseable {
+public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwork, VaeDecoderNetwork,
+        VaeEncoderNetwork, RefinerNetwork {
     private final String role;
     private final Path file;
     private final String field;
@@ -110,15 +118,43 @@ public final class TorchScriptPart implements AutoCloseable {
                 + out.tagKind().getString() + "; expected a tensor", null);
     }
 
+    @Override
+    public Tensor encode(Tensor ids) {
+        return forward(ids);
+    }
+
+    @Override
+    public Tensor predict(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
+        return forward(sample, timestep, encoderHiddenStates);
+    }
+
+    @Override
+    public Tensor decode(Tensor z) {
+        return forward(z);
+    }
+
+    @Override
+    public Tensor encodeMean(Tensor image) {
+        return forward(image);
+    }
+
+    @Override
+    public Tensor refine(Tensor x, Tensor v, Tensor s) {
+        return forward(x, v, s);
+    }
+
+    @Override
     public String role() {
         return role;
     }
 
-    public Path file() {
+    @Override
+    public Path source() {
         return file;
     }
 
     /** The manifest field that named this part, such as {@code parts.denoiser}. */
+    @Override
     public String field() {
         return field;
     }

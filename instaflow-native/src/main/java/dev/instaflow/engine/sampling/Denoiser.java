@@ -7,13 +7,14 @@ import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.Shapes;
+import dev.instaflow.engine.network.DenoiserNetwork;
 import dev.instaflow.engine.runtime.TorchScriptPart;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The denoiser part (a UNet): {@code (sample, timestep float32 [B], text [B,L,D]) -> [B,C,h,w]}. What the output
+ * The denoiser stage (a UNet, TorchScript or built in Java): {@code (sample, timestep float32 [B], text [B,L,D]) -> [B,C,h,w]}. What the output
  * means (velocity or noise) is the manifest's {@code prediction.type}; this class only runs the network, casting
  * the float32 sample to the model's dtype and the output back to float32.
  */
@@ -21,10 +22,10 @@ public final class Denoiser implements AutoCloseable {
     static final String SIGNATURE = "(sample: [B,C,h,w], timestep: float32 [B], encoder_hidden_states: [B,L,D])"
             + " -> [B,C,h,w]";
 
-    private final TorchScriptPart part;
+    private final DenoiserNetwork part;
     private final DeviceContext context;
 
-    private Denoiser(TorchScriptPart part, DeviceContext context) {
+    public Denoiser(DenoiserNetwork part, DeviceContext context) {
         this.part = part;
         this.context = context;
     }
@@ -45,11 +46,11 @@ public final class Denoiser implements AutoCloseable {
             trace.record("unet_in_timestep_call" + call, timestep);
             trace.record("unet_in_encoder_hidden_states_call" + call, text);
         }
-        Tensor out = part.forward(context.toModelDtype(sample), timestep, text);
+        Tensor out = part.predict(context.toModelDtype(sample), timestep, text);
         long[] shape = sample.sizes().vec().get();
         String problem = Shapes.mismatch(out, shape);
         if (problem != null) {
-            throw new InferenceException("the denoiser part (" + part.file().getFileName() + ") returned " + problem
+            throw new InferenceException("the denoiser part (" + part.source().getFileName() + ") returned " + problem
                     + " (the sample's shape)", null);
         }
         Tensor result = context.toFloat32(out);
@@ -71,15 +72,11 @@ public final class Denoiser implements AutoCloseable {
         try {
             predict(sample, t, text, PipelineTrace.NONE, 0);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check on a "
+            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check on a "
                     + side + "x" + side + " latent: " + e.getMessage() + "; expected forward" + SIGNATURE
                     + " with C = latent.channels = " + manifest.latent().channels() + ", L = " + manifest.text().maxLength()
                     + ", D = " + manifest.text().hiddenSize() + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
-    }
-
-    public TorchScriptPart part() {
-        return part;
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.sampling;
 
-import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.text.Conditioning;
 import dev.instaflow.engine.runtime.PipelineTrace;
@@ -25,7 +25,7 @@ public final class EpsilonOneStep {
     private final Scalar c0;
     private final Scalar c1;
 
-    public EpsilonOneStep(BundleManifest.Prediction prediction) {
+    public EpsilonOneStep(Prediction.Epsilon prediction) {
         float a = (float) prediction.alphaBar();
         this.timestep = (float) prediction.timestep();
         this.c1 = new Scalar((double) (float) Math.sqrt((double) (1f - a)));

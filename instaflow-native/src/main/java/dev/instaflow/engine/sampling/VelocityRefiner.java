@@ -6,6 +6,7 @@ import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.Shapes;
+import dev.instaflow.engine.network.RefinerNetwork;
 import dev.instaflow.engine.runtime.TorchScriptPart;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -21,10 +22,10 @@ import java.nio.file.Path;
 public final class VelocityRefiner implements AutoCloseable {
     static final String SIGNATURE = "(x: [B,C,h,w], v: [B,C,h,w], s: float32 [B]) -> delta_v [B,C,h,w]";
 
-    private final TorchScriptPart part;
+    private final RefinerNetwork part;
     private final DeviceContext context;
 
-    private VelocityRefiner(TorchScriptPart part, DeviceContext context) {
+    public VelocityRefiner(RefinerNetwork part, DeviceContext context) {
         this.part = part;
         this.context = context;
     }
@@ -40,10 +41,10 @@ public final class VelocityRefiner implements AutoCloseable {
 
     /** The velocity correction at {@code (x, v, s)}, float32. */
     public Tensor refine(Tensor x, Tensor v, Tensor s) {
-        Tensor out = part.forward(context.toModelDtype(x), context.toModelDtype(v), s);
+        Tensor out = part.refine(context.toModelDtype(x), context.toModelDtype(v), s);
         String problem = Shapes.mismatch(out, x.sizes().vec().get());
         if (problem != null) {
-            throw new InferenceException("the velocity refiner part (" + part.file().getFileName() + ") returned "
+            throw new InferenceException("the velocity refiner part (" + part.source().getFileName() + ") returned "
                     + problem + " (the latent's shape)", null);
         }
         return context.toFloat32(out);
@@ -58,7 +59,7 @@ public final class VelocityRefiner implements AutoCloseable {
         try {
             refine(x, x, s);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
+            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
     }

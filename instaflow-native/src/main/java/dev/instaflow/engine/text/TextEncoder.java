@@ -6,21 +6,26 @@ import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.Shapes;
+import dev.instaflow.engine.network.TextEncoderNetwork;
 import dev.instaflow.engine.runtime.TorchScriptPart;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.List;
 
-/** The text encoder part: framed token ids {@code int64 [B,L]} to prompt embeddings {@code [B,L,D]}. */
+/**
+ * The text encoder stage: framed token ids {@code int64 [B,L]} to prompt embeddings {@code [B,L,D]} in the model's
+ * dtype, through whichever {@link TextEncoderNetwork} the model has (a bundle's TorchScript part or a snapshot's Java
+ * CLIP), with the output checked against the manifest.
+ */
 public final class TextEncoder implements AutoCloseable {
     static final String SIGNATURE = "(input_ids: int64 [B,L]) -> [B,L,D] (last_hidden_state)";
 
-    private final TorchScriptPart part;
+    private final TextEncoderNetwork part;
     private final BundleManifest.Text spec;
     private final DeviceContext context;
 
-    private TextEncoder(TorchScriptPart part, BundleManifest.Text spec, DeviceContext context) {
+    public TextEncoder(TextEncoderNetwork part, BundleManifest.Text spec, DeviceContext context) {
         this.part = part;
         this.spec = spec;
         this.context = context;
@@ -35,10 +40,10 @@ public final class TextEncoder implements AutoCloseable {
     /** Embeddings of the batch's rows, in the model's dtype, on the model's device. */
     public Tensor encode(TokenizedBatch batch) {
         Tensor ids = context.upload(Tensors.fromLongs(batch.ids(), batch.size(), batch.maxLength()));
-        Tensor out = part.forward(ids);
+        Tensor out = part.encode(ids);
         String problem = Shapes.mismatch(out, batch.size(), spec.maxLength(), spec.hiddenSize());
         if (problem != null) {
-            throw new InferenceException("the text encoder part (" + part.file().getFileName() + ") returned "
+            throw new InferenceException("the text encoder part (" + part.source().getFileName() + ") returned "
                     + problem + " ([batch, text.max_length, text.hidden_size])", null);
         }
         // The denoiser takes the embeddings in the model's dtype, whatever the text encoder's output dtype.
@@ -50,15 +55,11 @@ public final class TextEncoder implements AutoCloseable {
         try {
             encode(tokenizer.encode(List.of("")));
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.file(), part.field(), "failed its load-time check: "
+            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with L = " + spec.maxLength()
                     + " and D = text.hidden_size = " + spec.hiddenSize()
                     + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
-    }
-
-    public TorchScriptPart part() {
-        return part;
     }
 
     @Override

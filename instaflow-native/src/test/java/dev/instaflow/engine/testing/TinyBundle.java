@@ -1,9 +1,9 @@
 package dev.instaflow.engine.testing;
 
 import dev.instaflow.Precision;
-import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestWriter;
 
 import java.io.IOException;
@@ -26,7 +26,7 @@ public final class TinyBundle {
     public static BundleManifest manifest() {
         return new BundleManifest(1, "tiny-sd15", "instaflow", "tiny random-weight SD-1.5-shaped test model",
                 Precision.FLOAT32, "cpu",
-                new BundleManifest.Prediction(PredictionType.VELOCITY, 1000.0, 0, 0),
+                new Prediction.Velocity(1000.0),
                 new BundleManifest.Latent(4, 2, 0.18215),
                 new BundleManifest.Image(32, 32, 4),
                 new BundleManifest.Text(77, 32, 49406, 49407, 49407),
@@ -63,8 +63,7 @@ public final class TinyBundle {
     /** The tiny model read as a SwiftBrush-style epsilon predictor (timestep 999, alpha_bar 0.0047). */
     public static Path asEpsilonModel(Path directory) {
         return create(directory, m -> new BundleManifest(m.formatVersion(), m.name(), "swiftbrush", m.description(),
-                m.dtype(), m.tracedOn(), new BundleManifest.Prediction(dev.instaflow.PredictionType.EPSILON, 0, 999,
-                0.0047), m.latent(), m.image(), m.text(), m.sampling(), m.limits(), m.parts(), m.provenance()));
+                m.dtype(), m.tracedOn(), new Prediction.Epsilon(999, 0.0047), m.latent(), m.image(), m.text(), m.sampling(), m.limits(), m.parts(), m.provenance()));
     }
 
     /** Adds the FlowTurbo reference case's tiny velocity refiner as the bundle's refiner part. */

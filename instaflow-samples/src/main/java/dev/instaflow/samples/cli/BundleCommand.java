@@ -1,6 +1,5 @@
 package dev.instaflow.samples.cli;
 
-import dev.instaflow.PredictionType;
 import dev.instaflow.engine.assembly.BundleAssembler;
 import dev.instaflow.engine.assembly.BundlePreset;
 import dev.instaflow.engine.bundle.BundleManifest;
@@ -126,9 +125,7 @@ final class BundleCommand implements Callable<Integer> {
     }
 
     private void print(BundleManifest m, PrintWriter stdout) {
-        BundleManifest.Prediction p = m.prediction();
-        String prediction = p.type() == PredictionType.VELOCITY ? "velocity, denoiser time = " + p.timeScale()
-                + " x (1 - s)" : "epsilon at timestep " + p.timestep() + ", alpha_bar " + p.alphaBar();
+        String prediction = m.prediction().describe();
         BundleManifest.Text text = m.text();
         BundleManifest.Sampling sampling = m.sampling();
         stdout.println("bundle written to " + out);

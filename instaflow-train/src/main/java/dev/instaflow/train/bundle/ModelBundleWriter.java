@@ -1,9 +1,9 @@
 package dev.instaflow.train.bundle;
 
 import dev.instaflow.Precision;
-import dev.instaflow.PredictionType;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
@@ -72,7 +72,7 @@ public final class ModelBundleWriter {
                                    Map<String, String> provenance) {
         return new BundleManifest(BundleManifest.CURRENT_VERSION, defaults.name(), "rectified-flow",
                 defaults.description(), Precision.FLOAT32, "cpu",
-                new BundleManifest.Prediction(PredictionType.VELOCITY, 1000.0, 0, 0),
+                new Prediction.Velocity(1000.0),
                 new BundleManifest.Latent(config.latentChannels(), config.patch(), 1.0),
                 new BundleManifest.Image(config.imageSize(), config.imageSize(), config.patch()),
                 new BundleManifest.Text(framing.maxLength(), config.textWidth(), framing.bosId(), framing.eosId(),

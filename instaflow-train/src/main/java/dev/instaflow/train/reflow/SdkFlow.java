@@ -86,7 +86,7 @@ public final class SdkFlow implements AutoCloseable {
         GuidedVelocityField field = new GuidedVelocityField(denoiser, condition, device, PipelineTrace.NONE);
         FlowSampler flow = FlowSamplers.create(sampler);
         return flow.sample(noise, new SamplingContext(field, Optional.empty(), stepCount,
-                manifest.prediction().timeScale(), device, steps, PipelineTrace.NONE)).latents();
+                manifest.prediction().probeTimestep(), device, steps, PipelineTrace.NONE)).latents();
     }
 
     /** Decodes latents to images exactly as {@code generate} does. */

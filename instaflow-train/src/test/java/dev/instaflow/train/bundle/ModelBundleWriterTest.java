@@ -63,7 +63,7 @@ class ModelBundleWriterTest {
         assertEquals(4, m.latent().vaeScaleFactor());
         assertEquals(1.0, m.latent().scalingFactor());
         assertEquals(4, m.image().sizeMultiple());
-        assertEquals(1000.0, m.prediction().timeScale());
+        assertEquals(new dev.instaflow.engine.bundle.Prediction.Velocity(1000.0), m.prediction());
 
         Set<String> listed = Set.copyOf(Files.readAllLines(dir.resolve(ModelBundleWriter.FILE_INDEX)).stream()
                 .filter(l -> !l.isBlank()).toList());
