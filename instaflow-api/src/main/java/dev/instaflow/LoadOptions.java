@@ -1,5 +1,6 @@
 package dev.instaflow;
 
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -20,6 +21,8 @@ public final class LoadOptions {
     private final int threads;
     private final Boolean warmUp;
     private final boolean cudnnBenchmark;
+    private final String variant;
+    private final Path settings;
 
     private LoadOptions(Builder b) {
         this.device = b.device;
@@ -27,6 +30,8 @@ public final class LoadOptions {
         this.threads = b.threads;
         this.warmUp = b.warmUp;
         this.cudnnBenchmark = b.cudnnBenchmark;
+        this.variant = b.variant;
+        this.settings = b.settings;
     }
 
     public static LoadOptions defaults() {
@@ -44,6 +49,8 @@ public final class LoadOptions {
         b.threads = threads;
         b.warmUp = warmUp;
         b.cudnnBenchmark = cudnnBenchmark;
+        b.variant = variant;
+        b.settings = settings;
         return b;
     }
 
@@ -90,11 +97,31 @@ public final class LoadOptions {
         return cudnnBenchmark;
     }
 
+    /**
+     * Diffusers snapshots only: which weight variant to read, e.g. {@code "fp16"} for
+     * {@code diffusion_pytorch_model.fp16.safetensors} (and its sharded form). Empty (the default) reads the plain
+     * files, or the only variant a component folder has. The weights are cast to the load precision either way.
+     */
+    public Optional<String> variant() {
+        return Optional.ofNullable(variant);
+    }
+
+    /**
+     * Diffusers snapshots only: an {@code instaflow.json} to use instead of the one beside {@code model_index.json}
+     * (for a snapshot you cannot or do not want to write into, such as a read-only download cache). Its format is in
+     * {@code docs/models.md}. Empty (the default) reads the snapshot's own file, if any.
+     */
+    public Optional<Path> settings() {
+        return Optional.ofNullable(settings);
+    }
+
     @Override
     public String toString() {
         return "LoadOptions{device=" + device + ", precision=" + (precision == null ? "bundle" : precision)
                 + ", threads=" + (threads > 0 ? threads : "default")
-                + ", warmUp=" + (warmUp == null ? "auto" : warmUp) + ", cudnnBenchmark=" + cudnnBenchmark + '}';
+                + ", warmUp=" + (warmUp == null ? "auto" : warmUp) + ", cudnnBenchmark=" + cudnnBenchmark
+                + (variant == null ? "" : ", variant=" + variant) + (settings == null ? "" : ", settings=" + settings)
+                + '}';
     }
 
     /** Builder for {@link LoadOptions}. */
@@ -104,6 +131,8 @@ public final class LoadOptions {
         private int threads;
         private Boolean warmUp;
         private boolean cudnnBenchmark;
+        private String variant;
+        private Path settings;
 
         private Builder() {
         }
@@ -136,6 +165,23 @@ public final class LoadOptions {
         /** Let cuDNN autotune its algorithms; see {@link LoadOptions#cudnnBenchmark()}. */
         public Builder cudnnBenchmark(boolean cudnnBenchmark) {
             this.cudnnBenchmark = cudnnBenchmark;
+            return this;
+        }
+
+        /** The snapshot weight variant to read, such as {@code "fp16"}; see {@link LoadOptions#variant()}. */
+        public Builder variant(String variant) {
+            Objects.requireNonNull(variant, "variant");
+            if (!variant.matches("[A-Za-z0-9_]+")) {
+                throw new IllegalArgumentException("variant must be a plain name such as \"fp16\", got \""
+                        + variant + "\"");
+            }
+            this.variant = variant;
+            return this;
+        }
+
+        /** The snapshot's {@code instaflow.json} to use instead of its own; see {@link LoadOptions#settings()}. */
+        public Builder settings(Path instaflowJson) {
+            this.settings = Objects.requireNonNull(instaflowJson, "settings");
             return this;
         }
 

@@ -54,6 +54,16 @@ public final class Bundle {
                 p.refiner() == null ? null : resolvePart(dir, manifestFile, "parts.refiner", p.refiner(), false));
     }
 
+    /**
+     * Resolves {@code relative} (a path a manifest or settings file gave in {@code field}) inside {@code dir}: it must
+     * be relative, exist, and lie inside {@code dir} after resolving {@code ..} and symbolic links.
+     *
+     * @param folder whether a folder (else a file) is expected
+     */
+    public static Path resolveInside(Path dir, Path manifestFile, String field, String relative, boolean folder) {
+        return resolvePart(dir, manifestFile, field, relative, folder);
+    }
+
     private static Path resolvePart(Path dir, Path manifestFile, String field, String relative, boolean folder) {
         Path given;
         try {
