@@ -13,6 +13,8 @@ import dev.instaflow.engine.decode.VaeDecoder;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.TorchRuntime;
+import dev.instaflow.engine.snapshot.Snapshot;
+import dev.instaflow.engine.snapshot.SnapshotNetworks;
 import dev.instaflow.engine.sampling.Denoiser;
 import dev.instaflow.engine.sampling.VelocityRefiner;
 import dev.instaflow.engine.text.ClipTokenizer;
@@ -29,20 +31,22 @@ import java.util.Deque;
 import java.util.Optional;
 
 /**
- * A bundle loaded on LibTorch: the tokenizer, the three (or four) TorchScript parts on one device, and the pipeline
- * that runs them. It owns every native object it holds and frees them in {@link #close()}.
+ * A model loaded on LibTorch: the tokenizer, the networks on one device (a bundle's TorchScript parts, or the networks
+ * built in Java from a diffusers snapshot's weights, see {@link SnapshotNetworks}), and the pipeline that runs them.
+ * It owns every native object it holds (device handle, tokenizer, parts, snapshot weights) and frees them in
+ * {@link #close()}.
  */
 public final class TorchModel implements LoadedModel {
-    private final Bundle bundle;
+    private final Path directory;
     private final DeviceContext device;
     private final ModelInfo info;
     private final Deque<AutoCloseable> resources;
     private final GenerationPipeline pipeline;
     private boolean closed;
 
-    private TorchModel(Bundle bundle, DeviceContext device, ModelInfo info, Deque<AutoCloseable> resources,
+    private TorchModel(Path directory, DeviceContext device, ModelInfo info, Deque<AutoCloseable> resources,
                        GenerationPipeline pipeline) {
-        this.bundle = bundle;
+        this.directory = directory;
         this.device = device;
         this.info = info;
         this.resources = resources;
@@ -50,12 +54,17 @@ public final class TorchModel implements LoadedModel {
     }
 
     /**
-     * Loads the bundle in {@code directory}, then runs each part once on the smallest input the manifest allows to
-     * check its shapes (a wrong part fails here, naming its file, not in the middle of a generation).
+     * Loads the model in {@code directory}, a bundle ({@code manifest.json}) or a diffusers snapshot
+     * ({@code model_index.json}), then runs each network once on the smallest input the manifest allows to check its
+     * shapes (a wrong part fails here, naming its file, not in the middle of a generation).
      */
     public static TorchModel load(Path directory, LoadOptions options) {
         TorchRuntime.ensureLoaded();
         options.threads().ifPresent(TorchRuntime::setIntraOpThreads);
+        return Snapshot.isSnapshot(directory) ? loadSnapshot(directory, options) : loadBundle(directory, options);
+    }
+
+    private static TorchModel loadBundle(Path directory, LoadOptions options) {
         Bundle bundle = Bundle.open(directory);
         BundleManifest m = bundle.manifest();
         Precision precision = options.precision().orElse(m.dtype());
@@ -66,37 +75,70 @@ public final class TorchModel implements LoadedModel {
                     + " traced graphs pin their device, so it cannot run on " + device.device() + ": load it with"
                     + " Device.cuda() (--device cuda), or export it for the CPU (exporter --device cpu --dtype fp32)");
         }
-
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         opened.push(device);
         try {
             // Parts are loaded (and cast) outside inference mode, so their weights are ordinary tensors.
-            ClipTokenizer tokenizer = push(opened, ClipTokenizer.load(bundle.tokenizer(), m.text()));
-            TextEncoder textEncoder = push(opened, TextEncoder.load(bundle, device));
-            Denoiser denoiser = push(opened, Denoiser.load(bundle, device));
-            VaeDecoder vae = push(opened, VaeDecoder.load(bundle, device));
-            Optional<VelocityRefiner> refiner = bundle.refiner().isPresent()
-                    ? Optional.of(push(opened, VelocityRefiner.load(bundle, device))) : Optional.empty();
-
-            try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
-                textEncoder.validate(tokenizer, m);
-                denoiser.validate(m, m.prediction().probeTimestep());
-                vae.validate(m);
-                refiner.ifPresent(r -> r.validate(m));
-            }
-
-            // Weights were cast and probed on the device's default stream; generations run on pooled non-blocking
-            // streams, which do not wait for it. Finish the load's work before any generation can start.
-            device.synchronizeDevice();
-
-            GenerationPipeline pipeline = new GenerationPipeline(m, device,
-                    new TextConditioner(tokenizer, textEncoder), denoiser, refiner,
-                    new LatentDecoder(vae, m.latent().scalingFactor()));
-            return new TorchModel(bundle, device, describe(bundle, device, refiner.isPresent()), opened, pipeline);
+            Stages stages = new Stages(push(opened, TextEncoder.load(bundle, device)),
+                    push(opened, Denoiser.load(bundle, device)), push(opened, VaeDecoder.load(bundle, device)),
+                    bundle.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))));
+            return assemble(bundle.directory(), m, bundle.tokenizer(), device, stages, opened);
         } catch (RuntimeException | Error e) {
             closeAll(opened, e);
             throw e;
         }
+    }
+
+    private static TorchModel loadSnapshot(Path directory, LoadOptions options) {
+        Snapshot snapshot = Snapshot.open(directory, options);
+        BundleManifest m = snapshot.manifest();
+        DeviceContext device = DeviceContext.open(options.device(), options.precision().orElse(m.dtype()),
+                options.cudnnBenchmark());
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        opened.push(device);
+        try {
+            // The weights (owned by the model, pushed here) are read and cast outside inference mode too.
+            SnapshotNetworks built = SnapshotNetworks.load(snapshot, options.variant(), device, opened::push);
+            Stages stages = new Stages(push(opened, new TextEncoder(built.textEncoder(), m.text(), device)),
+                    push(opened, new Denoiser(built.denoiser(), device)),
+                    push(opened, new VaeDecoder(built.vaeDecoder(), device, m.latent().vaeScaleFactor())),
+                    snapshot.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))));
+            return assemble(snapshot.directory(), m, snapshot.tokenizer(), device, stages, opened);
+        } catch (RuntimeException | Error e) {
+            closeAll(opened, e);
+            throw e;
+        }
+    }
+
+    /** The pipeline's network stages, whatever their networks are made of. */
+    private record Stages(TextEncoder textEncoder, Denoiser denoiser, VaeDecoder vae,
+                          Optional<VelocityRefiner> refiner) {
+    }
+
+    /** What bundles and snapshots share once their networks are loaded: tokenizer, probes, pipeline. */
+    private static TorchModel assemble(Path directory, BundleManifest m, Path tokenizerFolder, DeviceContext device,
+                                       Stages stages, Deque<AutoCloseable> opened) {
+        ClipTokenizer tokenizer = push(opened, ClipTokenizer.load(tokenizerFolder, m.text()));
+        TextEncoder textEncoder = stages.textEncoder();
+        Denoiser denoiser = stages.denoiser();
+        VaeDecoder vae = stages.vae();
+        Optional<VelocityRefiner> refiner = stages.refiner();
+
+        try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+            textEncoder.validate(tokenizer, m);
+            denoiser.validate(m, m.prediction().probeTimestep());
+            vae.validate(m);
+            refiner.ifPresent(r -> r.validate(m));
+        }
+
+        // Weights were cast and probed on the device's default stream; generations run on pooled non-blocking
+        // streams, which do not wait for it. Finish the load's work before any generation can start.
+        device.synchronizeDevice();
+
+        GenerationPipeline pipeline = new GenerationPipeline(m, device, new TextConditioner(tokenizer, textEncoder),
+                denoiser, refiner, new LatentDecoder(vae, m.latent().scalingFactor()));
+        return new TorchModel(directory, device, describe(directory, m, device, refiner.isPresent()), opened,
+                pipeline);
     }
 
     private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
@@ -104,10 +146,9 @@ public final class TorchModel implements LoadedModel {
         return resource;
     }
 
-    private static ModelInfo describe(Bundle bundle, DeviceContext device, boolean hasRefiner) {
-        BundleManifest m = bundle.manifest();
+    private static ModelInfo describe(Path directory, BundleManifest m, DeviceContext device, boolean hasRefiner) {
         return ModelInfo.builder()
-                .bundleDirectory(bundle.directory())
+                .bundleDirectory(directory)
                 .name(m.name())
                 .family(m.family())
                 .predictionType(m.prediction().type())
@@ -151,8 +192,9 @@ public final class TorchModel implements LoadedModel {
         return pipeline.run(plan, listener, trace);
     }
 
-    public Bundle bundle() {
-        return bundle;
+    /** The model folder: a bundle or a diffusers snapshot. */
+    public Path directory() {
+        return directory;
     }
 
     public DeviceContext device() {

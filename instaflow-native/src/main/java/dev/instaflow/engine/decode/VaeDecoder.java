@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * divided by the scaling factor (the part includes {@code post_quant_conv}).
  */
 public final class VaeDecoder implements AutoCloseable {
-    static final String SIGNATURE = "(z: [B,C,h,w], already divided by latent.scaling_factor) -> [B,3,f*h,f*w]";
+    public static final String SIGNATURE = "(z: [B,C,h,w], already divided by latent.scaling_factor) -> [B,3,f*h,f*w]";
 
     private final VaeDecoderNetwork part;
     private final DeviceContext context;

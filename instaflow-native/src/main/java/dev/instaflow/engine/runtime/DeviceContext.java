@@ -124,6 +124,18 @@ public final class DeviceContext implements AutoCloseable {
         return Tensors.dtype(t) == modelDtype() ? t : t.to(modelDtype());
     }
 
+    /**
+     * A weight read on the host, made ready for the networks: floating-point tensors cast to the model's dtype,
+     * integer ones kept as they are, both moved to the device (a no-op for float32 weights on the CPU).
+     */
+    public Tensor prepareWeight(Tensor host) {
+        ScalarType dtype = Tensors.dtype(host);
+        boolean floating = dtype == ScalarType.Float || dtype == ScalarType.Half || dtype == ScalarType.BFloat16
+                || dtype == ScalarType.Double;
+        Tensor cast = floating && dtype != modelDtype() ? host.to(modelDtype()) : host;
+        return isCuda() ? cast.to(torchDevice(), Tensors.dtype(cast)) : cast;
+    }
+
     /** Casts a network output back to float32 for the sampler's arithmetic (a no-op for float32 models). */
     public Tensor toFloat32(Tensor t) {
         return Tensors.dtype(t) == ScalarType.Float ? t : t.to(ScalarType.Float);

@@ -19,7 +19,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the float32 sample to the model's dtype and the output back to float32.
  */
 public final class Denoiser implements AutoCloseable {
-    static final String SIGNATURE = "(sample: [B,C,h,w], timestep: float32 [B], encoder_hidden_states: [B,L,D])"
+    public static final String SIGNATURE = "(sample: [B,C,h,w], timestep: float32 [B], encoder_hidden_states: [B,L,D])"
             + " -> [B,C,h,w]";
 
     private final DenoiserNetwork part;

@@ -20,7 +20,7 @@ import java.nio.file.Path;
  * {@code docs/samplers.md}.
  */
 public final class VelocityRefiner implements AutoCloseable {
-    static final String SIGNATURE = "(x: [B,C,h,w], v: [B,C,h,w], s: float32 [B]) -> delta_v [B,C,h,w]";
+    public static final String SIGNATURE = "(x: [B,C,h,w], v: [B,C,h,w], s: float32 [B]) -> delta_v [B,C,h,w]";
 
     private final RefinerNetwork part;
     private final DeviceContext context;

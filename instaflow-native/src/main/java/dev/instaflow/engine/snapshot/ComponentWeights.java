@@ -48,6 +48,11 @@ public final class ComponentWeights {
         } else if (Files.isRegularFile(index)) {
             shardOf = readIndex(index, folder);
             files.addAll(new TreeSet<>(shardOf.values()));
+        } else if (variant.isPresent() && (Files.isRegularFile(folder.resolve(base + ".safetensors"))
+                || Files.isRegularFile(folder.resolve(base + ".safetensors.index.json")))) {
+            // As diffusers does: a component without the requested variant is read from its plain weights (cast to
+            // the load precision all the same).
+            return load(component, folder, base, Optional.empty(), prepare);
         } else {
             Optional<String> only = variant.isPresent() ? Optional.empty() : onlyVariant(folder, base);
             if (only.isPresent()) {

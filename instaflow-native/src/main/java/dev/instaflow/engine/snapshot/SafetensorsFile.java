@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.engine.nn.StateDict;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -214,18 +215,22 @@ public final class SafetensorsFile {
                 if (!accept.test(e.name())) {
                     continue;
                 }
-                Tensor host = torch.empty(e.shape(), new TensorOptions(e.dtype()),
-                        new org.bytedeco.pytorch.MemoryFormatOptional());
-                long bytes = e.end() - e.begin();
-                if (bytes > 0) {
-                    BytePointer memory = new BytePointer(host.data_ptr()).capacity(bytes);
-                    for (long done = 0; done < bytes; done += CHUNK) {
-                        long length = Math.min(CHUNK, bytes - done);
-                        ByteBuffer target = memory.position(done).limit(done + length).asByteBuffer();
-                        readFully(channel, target, dataStart + e.begin() + done, file);
+                // One scope per tensor: the host copy is freed as soon as its cast or device copy exists (put()
+                // retains what it keeps), so loading never holds more than the weights plus one tensor.
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor host = torch.empty(e.shape(), new TensorOptions(e.dtype()),
+                            new org.bytedeco.pytorch.MemoryFormatOptional());
+                    long bytes = e.end() - e.begin();
+                    if (bytes > 0) {
+                        BytePointer memory = new BytePointer(host.data_ptr()).capacity(bytes);
+                        for (long done = 0; done < bytes; done += CHUNK) {
+                            long length = Math.min(CHUNK, bytes - done);
+                            ByteBuffer target = memory.position(done).limit(done + length).asByteBuffer();
+                            readFully(channel, target, dataStart + e.begin() + done, file);
+                        }
                     }
+                    into.put(e.name(), prepare.apply(host), file);
                 }
-                into.put(e.name(), prepare.apply(host), file);
             }
         } catch (IOException ex) {
             throw new InvalidBundleException(file, null, "cannot be read: " + ex, ex);

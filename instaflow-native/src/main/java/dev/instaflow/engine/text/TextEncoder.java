@@ -19,7 +19,7 @@ import java.util.List;
  * CLIP), with the output checked against the manifest.
  */
 public final class TextEncoder implements AutoCloseable {
-    static final String SIGNATURE = "(input_ids: int64 [B,L]) -> [B,L,D] (last_hidden_state)";
+    public static final String SIGNATURE = "(input_ids: int64 [B,L]) -> [B,L,D] (last_hidden_state)";
 
     private final TextEncoderNetwork part;
     private final BundleManifest.Text spec;
