@@ -167,6 +167,18 @@ class ClipTextModelTest {
     }
 
     @Test
+    void absentActivationAndEpsilonTakeTransformersDefaults() throws IOException {
+        Path config = editedConfig(SharedFixtures.tinySd21(), "\"hidden_act\": \"gelu\",", "");
+        String text = Files.readString(config).replace("\"layer_norm_eps\": 1e-05,", "");
+        Files.writeString(config, text);
+        ClipTextConfig c = ClipTextConfig.read(config);
+        assertEquals(Activation.QUICK_GELU, c.activation());
+        assertEquals(1e-5, c.layerNormEps());
+        assertEquals(ClipTextConfig.TEXT_MODEL, c.architecture());
+        assertEquals(12, c.headDim());
+    }
+
+    @Test
     void wrongWeightShapeFailsNamingTheKey() throws IOException {
         Path fixture = textEncoder(SharedFixtures.tinySd15());
         Path config = editedConfig(SharedFixtures.tinySd15(), "\"intermediate_size\": 37",
