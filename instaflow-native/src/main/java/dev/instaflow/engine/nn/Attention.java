@@ -24,20 +24,20 @@ public final class Attention {
      * @return {@code [B, Lq, heads·d]}
      */
     public static Tensor attend(Tensor q, Tensor k, Tensor v, long heads, boolean causal) {
-        long[] qs = q.sizes().vec().get();
-        long batch = qs[0];
-        long width = qs[2];
+        // size(i) rather than sizes().vec(): a vector copy per call costs more than the small ops around it.
+        long batch = q.size(0);
+        long tokens = q.size(1);
+        long width = q.size(2);
         long headDim = width / heads;
         Tensor qh = splitHeads(q, heads, headDim);
         Tensor kh = splitHeads(k, heads, headDim);
         Tensor vh = splitHeads(v, heads, headDim);
         Tensor out = torch.scaled_dot_product_attention(qh, kh, vh, new TensorOptional(), 0.0, causal,
                 new DoubleOptional(), false);
-        return out.transpose(1, 2).reshape(batch, qs[1], width);
+        return out.transpose(1, 2).reshape(batch, tokens, width);
     }
 
     private static Tensor splitHeads(Tensor x, long heads, long headDim) {
-        long[] s = x.sizes().vec().get();
-        return x.view(s[0], s[1], heads, headDim).transpose(1, 2);
+        return x.view(x.size(0), x.size(1), heads, headDim).transpose(1, 2);
     }
 }

@@ -22,7 +22,7 @@ public final class Conv2d {
     /** Takes {@code weight} {@code [out, in, k, k]} and {@code bias} {@code [out]}. */
     public static Conv2d load(Weights w, long in, long out, int kernel, int stride, int padding) {
         Tensor weight = w.take("weight", out, in, kernel, kernel);
-        return new Conv2d(weight, Layers.optional(w.take("bias", out)), stride, padding);
+        return new Conv2d(weight, w.takeOptional("bias", out), stride, padding);
     }
 
     public Tensor forward(Tensor x) {

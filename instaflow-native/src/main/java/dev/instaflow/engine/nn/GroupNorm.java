@@ -19,8 +19,7 @@ public final class GroupNorm {
     }
 
     public static GroupNorm load(Weights w, long groups, long channels, double eps) {
-        return new GroupNorm(groups, eps, Layers.optional(w.take("weight", channels)),
-                Layers.optional(w.take("bias", channels)));
+        return new GroupNorm(groups, eps, w.takeOptional("weight", channels), w.takeOptional("bias", channels));
     }
 
     public Tensor forward(Tensor x) {

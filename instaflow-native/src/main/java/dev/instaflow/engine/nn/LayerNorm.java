@@ -19,7 +19,7 @@ public final class LayerNorm {
     }
 
     public static LayerNorm load(Weights w, long dim, double eps) {
-        return new LayerNorm(dim, eps, Layers.optional(w.take("weight", dim)), Layers.optional(w.take("bias", dim)));
+        return new LayerNorm(dim, eps, w.takeOptional("weight", dim), w.takeOptional("bias", dim));
     }
 
     public Tensor forward(Tensor x) {

@@ -11,12 +11,10 @@ public final class Layers {
     private Layers() {
     }
 
-    /**
-     * An optional tensor argument made once at load and kept for the network's lifetime (out of any pointer scope);
-     * the tensor itself is owned by the {@link StateDict}.
-     */
-    static TensorOptional optional(Tensor t) {
-        TensorOptional o = t == null ? new TensorOptional() : new TensorOptional(t);
+    /** The empty optional argument (no bias), one for the process: it owns no tensor. */
+    public static final TensorOptional NONE = retained(new TensorOptional());
+
+    private static TensorOptional retained(TensorOptional o) {
         o.retainReference();
         return o;
     }

@@ -17,7 +17,7 @@ public final class Linear {
     /** Takes {@code weight} {@code [out, in]} and, if {@code withBias}, {@code bias} {@code [out]} from {@code w}. */
     public static Linear load(Weights w, long in, long out, boolean withBias) {
         Tensor weight = w.take("weight", out, in);
-        return new Linear(weight, Layers.optional(withBias ? w.take("bias", out) : null));
+        return new Linear(weight, withBias ? w.takeOptional("bias", out) : Layers.NONE);
     }
 
     public Tensor forward(Tensor x) {

@@ -3,9 +3,12 @@ package dev.instaflow.engine.nn;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +33,7 @@ public final class StateDict implements Weights, AutoCloseable {
     private final Path defaultFile;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final Set<String> used = ConcurrentHashMap.newKeySet();
+    private final List<TensorOptional> optionals = new ArrayList<>();
     private boolean closed;
 
     /**
@@ -91,6 +95,14 @@ public final class StateDict implements Weights, AutoCloseable {
     }
 
     @Override
+    public synchronized TensorOptional takeOptional(String key, long... shape) {
+        TensorOptional o = new TensorOptional(take(key, shape));
+        o.retainReference();
+        optionals.add(o);
+        return o;
+    }
+
+    @Override
     public boolean contains(String key) {
         return entries.containsKey(key);
     }
@@ -138,6 +150,10 @@ public final class StateDict implements Weights, AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            for (TensorOptional o : optionals) {
+                o.releaseReference();
+            }
+            optionals.clear();
             for (Entry e : entries.values()) {
                 e.tensor().releaseReference();
             }
@@ -150,6 +166,11 @@ public final class StateDict implements Weights, AutoCloseable {
         @Override
         public Tensor take(String key, long... shape) {
             return dict.take(fullKey(key), shape);
+        }
+
+        @Override
+        public TensorOptional takeOptional(String key, long... shape) {
+            return dict.takeOptional(fullKey(key), shape);
         }
 
         @Override

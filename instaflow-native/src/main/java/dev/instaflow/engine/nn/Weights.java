@@ -2,6 +2,7 @@ package dev.instaflow.engine.nn;
 
 import dev.instaflow.InvalidBundleException;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 
 /**
  * Named weight tensors of one network component, as a state dict seen from one module's prefix. Layers take their
@@ -16,6 +17,12 @@ public interface Weights {
      * @throws InvalidBundleException when the key is missing or the stored shape differs
      */
     Tensor take(String key, long... shape);
+
+    /**
+     * The tensor under {@code key} as LibTorch's optional argument (a bias, a norm's affine weight), checked like
+     * {@link #take}; the optional wrapper is owned, and freed, with the weights.
+     */
+    TensorOptional takeOptional(String key, long... shape);
 
     /** Whether {@code key} (relative to this view's prefix) is stored. */
     boolean contains(String key);
