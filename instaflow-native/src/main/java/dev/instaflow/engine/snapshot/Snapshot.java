@@ -76,12 +76,15 @@ public final class Snapshot {
 
     private final Path directory;
     private final BundleManifest manifest;
+    private final SnapshotConfigs configs;
     private final Path settingsFile;
     private final Path refiner;
 
-    private Snapshot(Path directory, BundleManifest manifest, Path settingsFile, Path refiner) {
+    private Snapshot(Path directory, BundleManifest manifest, SnapshotConfigs configs, Path settingsFile,
+                     Path refiner) {
         this.directory = directory;
         this.manifest = manifest;
+        this.configs = configs;
         this.settingsFile = settingsFile;
         this.refiner = refiner;
     }
@@ -128,7 +131,8 @@ public final class Snapshot {
         m.addProperty("traced_on", "cpu");
         m.add("prediction", prediction(indexFile, pipelineClass, settings));
 
-        Geometry g = Geometry.read(dir);
+        SnapshotConfigs configs = SnapshotConfigs.read(dir);
+        Geometry g = Geometry.of(configs);
         BundleManifest.Text framing = TokenizerFraming.read(dir.resolve(TOKENIZER));
         if (framing.maxLength() > g.textPositions()) {
             throw new InvalidBundleException(dir.resolve(TOKENIZER).resolve("tokenizer_config.json"),
@@ -141,8 +145,8 @@ public final class Snapshot {
         latent.addProperty("scaling_factor", g.scalingFactor());
         m.add("latent", latent);
         JsonObject image = new JsonObject();
-        image.addProperty("default_width", g.defaultSize());
-        image.addProperty("default_height", g.defaultSize());
+        image.addProperty("default_width", g.defaultWidth());
+        image.addProperty("default_height", g.defaultHeight());
         image.addProperty("size_multiple", g.sizeMultiple());
         m.add("image", merged(image, settings, "image"));
         JsonObject text = new JsonObject();
@@ -191,7 +195,7 @@ public final class Snapshot {
         BundleManifest manifest = ManifestReader.parse(messagesFile, m.toString());
         Path refiner = refinerPath == null ? null
                 : Bundle.resolveInside(dir, settingsFile, "parts.refiner", refinerPath, false);
-        return new Snapshot(dir, manifest, hasSettings ? settingsFile : null, refiner);
+        return new Snapshot(dir, manifest, configs, hasSettings ? settingsFile : null, refiner);
     }
 
     /** Every component the index lists must be one this SDK builds, or one it does not need. */
@@ -313,6 +317,11 @@ public final class Snapshot {
 
     public BundleManifest manifest() {
         return manifest;
+    }
+
+    /** The component configs, read and checked. */
+    public SnapshotConfigs configs() {
+        return configs;
     }
 
     /** The settings file that was read, if any. */

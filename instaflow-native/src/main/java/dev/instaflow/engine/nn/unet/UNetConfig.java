@@ -36,12 +36,15 @@ import java.util.List;
  * @param freqShift                 {@code freq_shift}
  * @param downsamplePadding         {@code downsample_padding}
  * @param midBlockScaleFactor       {@code mid_block_scale_factor}
+ * @param sampleSize                {@code sample_size} as {@code [height, width]} in latent cells: the size the
+ *                                  model was trained at (one integer in SD configs), pipelines' default
  */
 public record UNetConfig(Path file, int inChannels, int outChannels, int[] blockOutChannels,
                          List<String> downBlockTypes, List<String> upBlockTypes, int[] layersPerBlock,
                          int[] numAttentionHeads, int crossAttentionDim, boolean useLinearProjection,
                          boolean upcastAttention, int[] transformerLayersPerBlock, int normNumGroups, double normEps,
-                         boolean flipSinToCos, double freqShift, int downsamplePadding, double midBlockScaleFactor) {
+                         boolean flipSinToCos, double freqShift, int downsamplePadding, double midBlockScaleFactor,
+                         int[] sampleSize) {
 
     static final String CROSS_ATTN_DOWN = "CrossAttnDownBlock2D";
     static final String DOWN = "DownBlock2D";
@@ -203,10 +206,12 @@ public record UNetConfig(Path file, int inChannels, int outChannels, int[] block
         f.requireOneOf("resnet_out_scale_factor", WHAT, "1.0");
         f.requireOneOf("mid_block_only_cross_attention", WHAT, "false");
         f.requireOneOf("reverse_transformer_layers_per_block", WHAT);
-        // Read and without effect at inference: dropout is a no-op, sample_size is a hint for pipelines, the
-        // addition embedding's head count is only used with an addition_embed_type (refused above).
+        // Read and without effect on the network: dropout is a no-op at inference, sample_size is the pipelines'
+        // default size, the addition embedding's head count is only used with an addition_embed_type (refused above).
         f.markRead("dropout");
-        f.markRead("sample_size");
+        int[] sampleSize = !f.has("sample_size") ? new int[] {64, 64}
+                : f.raw().get("sample_size").isJsonArray() ? f.integers("sample_size", 2, 1, 1 << 14)
+                : fill(2, f.integer("sample_size", 1, 1 << 14));
         f.markRead("addition_embed_type_num_heads");
         List<String> unknown = f.unknownKeys().stream().filter(k -> !k.startsWith("_")).toList();
         if (!unknown.isEmpty()) {
@@ -216,7 +221,7 @@ public record UNetConfig(Path file, int inChannels, int outChannels, int[] block
         }
         return new UNetConfig(configJson, inChannels, outChannels, blockOut, List.copyOf(down), List.copyOf(up),
                 layers, heads, crossDim, linear, upcast, transformerLayers, groups, eps, flip, freqShift,
-                downsamplePadding, midScale);
+                downsamplePadding, midScale, sampleSize);
     }
 
     private static int[] fill(int n, int v) {
