@@ -39,49 +39,28 @@ public final class ComponentWeights {
      */
     public static StateDict load(String component, Path folder, String base, Optional<String> variant,
                                  UnaryOperator<Tensor> prepare) {
-        List<Path> files = new ArrayList<>();
-        Map<String, Path> shardOf = null;
-        Path single = folder.resolve(withVariant(base + ".safetensors", variant));
-        Path index = folder.resolve(withVariant(base + ".safetensors.index.json", variant));
-        if (Files.isRegularFile(single)) {
-            files.add(single);
-        } else if (Files.isRegularFile(index)) {
-            shardOf = readIndex(index, folder);
-            files.addAll(new TreeSet<>(shardOf.values()));
-        } else if (variant.isPresent() && (Files.isRegularFile(folder.resolve(base + ".safetensors"))
-                || Files.isRegularFile(folder.resolve(base + ".safetensors.index.json")))) {
-            // As diffusers does: a component without the requested variant is read from its plain weights (cast to
-            // the load precision all the same).
-            return load(component, folder, base, Optional.empty(), prepare);
-        } else {
-            Optional<String> only = variant.isPresent() ? Optional.empty() : onlyVariant(folder, base);
-            if (only.isPresent()) {
-                return load(component, folder, base, only, prepare);
-            }
-            throw missing(component, folder, base, variant);
-        }
-        StateDict dict = new StateDict(component, files.get(0));
+        Located located = locate(component, folder, base, variant);
+        StateDict dict = new StateDict(component, located.files().get(0));
         try {
-            for (Path file : files) {
+            for (Path file : located.files()) {
                 SafetensorsFile st = SafetensorsFile.open(file);
-                Map<String, Path> shards = shardOf;
-                if (shards != null) {
+                if (located.shardOf() != null) {
                     for (SafetensorsFile.Entry e : st.entries()) {
-                        Path expected = shards.get(e.name());
+                        Path expected = located.shardOf().get(e.name());
                         if (expected == null || !expected.equals(file)) {
                             throw new InvalidBundleException(file, e.name(), "is stored in this shard but "
-                                    + index.getFileName() + " maps it to "
+                                    + located.index().getFileName() + " maps it to "
                                     + (expected == null ? "no shard" : expected.getFileName().toString()));
                         }
                     }
                 }
                 st.readInto(dict, name -> true, prepare);
             }
-            if (shardOf != null) {
-                for (String key : shardOf.keySet()) {
+            if (located.shardOf() != null) {
+                for (String key : located.shardOf().keySet()) {
                     if (!dict.contains(key)) {
-                        throw new InvalidBundleException(shardOf.get(key), key, "is listed in "
-                                + index.getFileName() + " but not stored in that shard");
+                        throw new InvalidBundleException(located.shardOf().get(key), key, "is listed in "
+                                + located.index().getFileName() + " but not stored in that shard");
                     }
                 }
             }
@@ -90,6 +69,39 @@ public final class ComponentWeights {
             dict.close();
             throw e;
         }
+    }
+
+    /**
+     * The weight files {@link #load} reads for a component, in order, without reading them.
+     *
+     * @param index   the shard index, when the checkpoint is sharded
+     * @param shardOf the index's key-to-shard map, when sharded
+     */
+    public record Located(List<Path> files, Path index, Map<String, Path> shardOf) {
+    }
+
+    /** Finds the weight files of a component (see {@link #load} for the rules). */
+    public static Located locate(String component, Path folder, String base, Optional<String> variant) {
+        Path single = folder.resolve(withVariant(base + ".safetensors", variant));
+        Path index = folder.resolve(withVariant(base + ".safetensors.index.json", variant));
+        if (Files.isRegularFile(single)) {
+            return new Located(List.of(single), null, null);
+        }
+        if (Files.isRegularFile(index)) {
+            Map<String, Path> shardOf = readIndex(index, folder);
+            return new Located(List.copyOf(new TreeSet<>(shardOf.values())), index, shardOf);
+        }
+        if (variant.isPresent() && (Files.isRegularFile(folder.resolve(base + ".safetensors"))
+                || Files.isRegularFile(folder.resolve(base + ".safetensors.index.json")))) {
+            // As diffusers does: a component without the requested variant is read from its plain weights (cast to
+            // the load precision all the same).
+            return locate(component, folder, base, Optional.empty());
+        }
+        Optional<String> only = variant.isPresent() ? Optional.empty() : onlyVariant(folder, base);
+        if (only.isPresent()) {
+            return locate(component, folder, base, only);
+        }
+        throw missing(component, folder, base, variant);
     }
 
     /** {@code diffusers}' {@code _add_variant}: the variant goes before the last extension. */

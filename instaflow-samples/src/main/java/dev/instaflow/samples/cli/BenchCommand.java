@@ -130,7 +130,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long loadStart = System.nanoTime();
         try (InstaFlow model = InstaFlow.load(modelOptions.directory(err),
-                deviceOptions.loadOptions().toBuilder().cudnnBenchmark(cudnnBenchmark).build())) {
+                modelOptions.apply(deviceOptions.loadOptions()).toBuilder().cudnnBenchmark(cudnnBenchmark).build())) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
             List<Config> configs = configs(info);

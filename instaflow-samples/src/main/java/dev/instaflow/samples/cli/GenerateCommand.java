@@ -82,7 +82,7 @@ final class GenerateCommand implements Callable<Integer> {
         Path modelDirectory = modelOptions.directory(stderr);
 
         long loadStart = System.nanoTime();
-        try (InstaFlow model = InstaFlow.load(modelDirectory, deviceOptions.loadOptions())) {
+        try (InstaFlow model = InstaFlow.load(modelDirectory, modelOptions.apply(deviceOptions.loadOptions()))) {
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
             Generation generation = model.generate(request);

@@ -6,7 +6,13 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.bundle.Bundle;
+import dev.instaflow.engine.bundle.ManifestWriter;
+import dev.instaflow.engine.snapshot.ComponentWeights;
+import dev.instaflow.engine.snapshot.SafetensorsFile;
+import dev.instaflow.engine.snapshot.Snapshot;
+import dev.instaflow.engine.snapshot.SnapshotConfigs;
 import dev.instaflow.engine.selftest.SelfTestSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,14 +30,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-/** {@code instaflow inspect}: a bundle's manifest and the files and forward signatures of its parts. */
+/**
+ * {@code instaflow inspect}: a bundle's manifest and the files and forward signatures of its parts, or a diffusers
+ * snapshot's derived manifest, its components and their weight files.
+ */
 @Command(name = "inspect", sortOptions = false,
-        header = "Shows a bundle's manifest and its parts' files, sizes and forward signatures.",
+        header = "Shows a model's manifest and its parts: a bundle's TorchScript files and forward signatures, or a"
+                + " snapshot's components, configs and weight files.",
         description = {"The forward signatures (argument names and types, return type) are read from the"
-                + " TorchScript archives themselves."})
+                + " TorchScript archives themselves; a snapshot's weights are described from their safetensors"
+                + " headers, without reading the weights."})
 final class InspectCommand implements Callable<Integer> {
     private static final Gson PRETTY = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
@@ -50,7 +62,11 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Bundle bundle = Bundle.open(modelOptions.directory(spec.commandLine().getErr()));
+        Path directory = modelOptions.directory(spec.commandLine().getErr());
+        if (Snapshot.isSnapshot(directory)) {
+            return inspectSnapshot(directory);
+        }
+        Bundle bundle = Bundle.open(directory);
         JsonElement manifest = JsonParser.parseString(Files.readString(bundle.manifestFile(), StandardCharsets.UTF_8));
 
         Map<String, Path> files = new LinkedHashMap<>();
@@ -94,6 +110,92 @@ final class InspectCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /** One snapshot component: its folder, what the SDK builds from it, and its weight files. */
+    private record Component(String name, String network, List<Path> files, long bytes, int tensors,
+                             Map<String, Integer> dtypes) {
+    }
+
+    private int inspectSnapshot(Path directory) {
+        Snapshot snapshot = Snapshot.open(directory, modelOptions.apply(LoadOptions.defaults()));
+        SnapshotConfigs c = snapshot.configs();
+        List<Component> components = List.of(
+                component(snapshot, Snapshot.TEXT_ENCODER, "transformers " + c.textEncoder().architecture() + " ("
+                        + c.textEncoder().layers() + " layers, " + c.textEncoder().hiddenSize() + " wide, "
+                        + c.textEncoder().activation().configName() + ")", "model"),
+                component(snapshot, Snapshot.UNET, "diffusers UNet2DConditionModel (blocks "
+                        + java.util.Arrays.toString(c.unet().blockOutChannels()) + ", heads "
+                        + java.util.Arrays.toString(c.unet().numAttentionHeads()) + ", cross-attention "
+                        + c.unet().crossAttentionDim() + (c.unet().useLinearProjection() ? ", linear projections" : "")
+                        + ")", "diffusion_pytorch_model"),
+                component(snapshot, Snapshot.VAE, "diffusers AutoencoderKL decoder and encoder (blocks "
+                        + java.util.Arrays.toString(c.vae().blockOutChannels()) + ", scaling factor "
+                        + c.vae().scalingFactor() + ")", "diffusion_pytorch_model"));
+        JsonElement manifest = JsonParser.parseString(ManifestWriter.toJson(snapshot.manifest()));
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.addProperty("directory", snapshot.directory().toString());
+            o.addProperty("kind", "diffusers snapshot");
+            snapshot.settingsFile().ifPresent(f -> o.addProperty("settings", f.toString()));
+            o.add("manifest", manifest);
+            JsonObject comps = new JsonObject();
+            for (Component k : components) {
+                JsonObject one = new JsonObject();
+                one.addProperty("network", k.network());
+                JsonArray files = new JsonArray();
+                k.files().forEach(f -> files.add(snapshot.directory().relativize(f).toString()));
+                one.add("files", files);
+                one.addProperty("bytes", k.bytes());
+                one.addProperty("tensors", k.tensors());
+                JsonObject dtypes = new JsonObject();
+                k.dtypes().forEach(dtypes::addProperty);
+                one.add("dtypes", dtypes);
+                comps.add(k.name(), one);
+            }
+            o.add("components", comps);
+            snapshot.refiner().ifPresent(r -> o.addProperty("refiner", snapshot.directory().relativize(r).toString()));
+            stdout.println(PRETTY.toJson(o));
+        } else {
+            stdout.println("diffusers snapshot " + snapshot.directory());
+            stdout.println("settings: " + snapshot.settingsFile().map(Path::toString)
+                    .orElse("none (" + Snapshot.SETTINGS_FILE + " absent: the documented defaults apply)"));
+            stdout.println();
+            stdout.println("manifest (derived from the configs, the tokenizer and the settings):");
+            stdout.println(PRETTY.toJson(manifest));
+            stdout.println();
+            stdout.println("components:");
+            for (Component k : components) {
+                stdout.printf(Locale.ROOT, "  %-13s %s%n", k.name(), k.network());
+                for (Path f : k.files()) {
+                    stdout.println("                " + snapshot.directory().relativize(f));
+                }
+                stdout.printf(Locale.ROOT, "                %d tensors, %s, %s%n", k.tensors(), size(k.bytes()),
+                        k.dtypes());
+            }
+            stdout.printf(Locale.ROOT, "  %-13s %s/%n", "tokenizer", Snapshot.TOKENIZER);
+            snapshot.refiner().ifPresent(r -> stdout.printf(Locale.ROOT, "  %-13s %s (TorchScript)%n", "refiner",
+                    snapshot.directory().relativize(r)));
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private Component component(Snapshot snapshot, String name, String network, String base) {
+        ComponentWeights.Located located = ComponentWeights.locate(name, snapshot.component(name), base,
+                Optional.ofNullable(modelOptions.variant));
+        long bytes = 0;
+        int tensors = 0;
+        Map<String, Integer> dtypes = new java.util.TreeMap<>();
+        for (Path f : located.files()) {
+            for (SafetensorsFile.Entry e : SafetensorsFile.open(f).entries()) {
+                bytes += e.end() - e.begin();
+                tensors++;
+                dtypes.merge(e.dtypeName(), 1, Integer::sum);
+            }
+        }
+        return new Component(name, network, located.files(), bytes, tensors, dtypes);
     }
 
     private static JsonObject toJson(Bundle bundle, JsonElement manifest, List<Part> parts, Path tokenizer,
