@@ -88,6 +88,78 @@ class ComponentWeightsTest {
     }
 
     @Test
+    void shardedCheckpointLoadsAsTheSingleFileDoes() throws IOException {
+        Path source = SharedFixtures.tinySd15().resolve("model/unet/diffusion_pytorch_model.safetensors");
+        Path folder = Files.createDirectories(temp.resolve("sharded"));
+        SafetensorsFile st = SafetensorsFile.open(source);
+        java.util.List<SafetensorsFile.Entry> entries = st.entries();
+        int half = entries.size() / 2;
+        com.google.gson.JsonObject weightMap = new com.google.gson.JsonObject();
+        writeShard(source, entries.subList(0, half), folder.resolve("diffusion_pytorch_model-00001-of-00002.safetensors"),
+                weightMap);
+        writeShard(source, entries.subList(half, entries.size()),
+                folder.resolve("diffusion_pytorch_model-00002-of-00002.safetensors"), weightMap);
+        com.google.gson.JsonObject index = new com.google.gson.JsonObject();
+        index.add("metadata", new com.google.gson.JsonObject());
+        index.add("weight_map", weightMap);
+        Files.writeString(folder.resolve("diffusion_pytorch_model.safetensors.index.json"), index.toString());
+        try (PointerScope scope = new PointerScope();
+             StateDict sharded = ComponentWeights.load("unet", folder, "diffusion_pytorch_model", Optional.empty(),
+                     t -> t);
+             StateDict single = ComponentWeights.load("unet", source.getParent(), "diffusion_pytorch_model",
+                     Optional.empty(), t -> t)) {
+            assertEquals(single.keys(), sharded.keys());
+            for (String key : single.keys()) {
+                assertTrue(torch.equal(single.entry(key).tensor(), sharded.entry(key).tensor()), key);
+            }
+            assertEquals(folder.resolve("diffusion_pytorch_model-00002-of-00002.safetensors"),
+                    sharded.entry(entries.get(entries.size() - 1).name()).file());
+        }
+        // A key the index maps to the other shard is refused.
+        String moved = entries.get(0).name();
+        weightMap.addProperty(moved, "diffusion_pytorch_model-00002-of-00002.safetensors");
+        index.add("weight_map", weightMap);
+        Files.writeString(folder.resolve("diffusion_pytorch_model.safetensors.index.json"), index.toString());
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ComponentWeights.load("unet",
+                folder, "diffusion_pytorch_model", Optional.empty(), t -> t));
+        assertEquals(moved, e.field().orElseThrow());
+    }
+
+    /** Writes {@code entries} of {@code source} as one safetensors shard and records them in {@code weightMap}. */
+    private static void writeShard(Path source, java.util.List<SafetensorsFile.Entry> entries, Path target,
+                                   com.google.gson.JsonObject weightMap) throws IOException {
+        byte[] all = Files.readAllBytes(source);
+        long headerLength = java.nio.ByteBuffer.wrap(all, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        int dataStart = (int) (8 + headerLength);
+        com.google.gson.JsonObject header = new com.google.gson.JsonObject();
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        for (SafetensorsFile.Entry e : entries) {
+            com.google.gson.JsonObject one = new com.google.gson.JsonObject();
+            one.addProperty("dtype", e.dtypeName());
+            com.google.gson.JsonArray shape = new com.google.gson.JsonArray();
+            for (long d : e.shape()) {
+                shape.add(d);
+            }
+            one.add("shape", shape);
+            com.google.gson.JsonArray offsets = new com.google.gson.JsonArray();
+            offsets.add(data.size());
+            data.write(all, dataStart + (int) e.begin(), (int) (e.end() - e.begin()));
+            offsets.add(data.size());
+            one.add("data_offsets", offsets);
+            header.add(e.name(), one);
+            weightMap.addProperty(e.name(), target.getFileName().toString());
+        }
+        byte[] headerBytes = header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer length = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(headerBytes.length);
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        file.write(length.array());
+        file.write(headerBytes);
+        file.write(data.toByteArray());
+        Files.write(target, file.toByteArray());
+    }
+
+    @Test
     void variantAndShardNaming() {
         assertEquals("diffusion_pytorch_model.fp16.safetensors",
                 ComponentWeights.withVariant("diffusion_pytorch_model.safetensors", Optional.of("fp16")));
