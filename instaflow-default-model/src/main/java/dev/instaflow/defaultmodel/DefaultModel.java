@@ -92,6 +92,7 @@ public final class DefaultModel {
             return Optional.of(target);
         }
         List<String> files = parseIndex(new String(index, StandardCharsets.UTF_8));
+        StagedDirectory.deleteStale(target); // what a killed earlier extraction left
         try (StagedDirectory staged = StagedDirectory.beside(target)) {
             for (String file : files) {
                 try (InputStream in = resources.getResourceAsStream(RESOURCE_FOLDER + file)) {

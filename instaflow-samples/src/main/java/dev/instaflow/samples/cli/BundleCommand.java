@@ -4,6 +4,7 @@ import dev.instaflow.PredictionType;
 import dev.instaflow.engine.assembly.BundleAssembler;
 import dev.instaflow.engine.assembly.BundlePreset;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -120,6 +121,7 @@ final class BundleCommand implements Callable<Integer> {
             }
             TorchRuntime.setIntraOpThreads(threads);
         }
+        StagedDirectory.deleteStale(out); // what a killed earlier run left beside --out
         BundleManifest m = assembler.assemble(out);
         print(m, spec.commandLine().getOut());
         return 0;

@@ -89,7 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
             warnAboutTruncation(generation, info, stderr);
 
             long writeStart = System.nanoTime();
-            PngFiles.write(generation.images(), files);
+            PngFiles.write(generation.images(), files, out);
             double writeMillis = (System.nanoTime() - writeStart) / 1e6;
 
             GenerationReport report = new GenerationReport(info, generation, imagesPerPrompt, files, loadMillis,

@@ -57,6 +57,23 @@ class BundleCommandTest {
     }
 
     @Test
+    void aStagingFolderAKilledRunLeftIsRemoved() throws IOException, InterruptedException {
+        Path out = temp.resolve("again");
+        Process ended = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-version").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ended.waitFor();
+        Path stale = Files.createDirectories(temp.resolve(".again.partial-" + ended.pid() + "-"
+                + java.util.UUID.randomUUID()));
+        Files.writeString(stale.resolve("manifest.json"), "{}");
+
+        Cli.run(TestModels.bundleArgs(out)).succeeded();
+        assertFalse(Files.exists(stale), "the killed run's staging folder is removed");
+        try (Stream<Path> left = Files.list(temp)) {
+            assertEquals(java.util.List.of("again"), left.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
     void anUnknownPresetIsAUsageError() {
         String[] args = TestModels.bundleArgs(temp.resolve("x"));
         for (int i = 0; i < args.length; i++) {
