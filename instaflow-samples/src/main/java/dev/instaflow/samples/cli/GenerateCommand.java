@@ -87,6 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
             ModelInfo info = model.info();
             Generation generation = model.generate(request);
             warnAboutTruncation(generation, info, stderr);
+            warnAboutUnusedNegativePrompt(generation, info, stderr);
 
             long writeStart = System.nanoTime();
             PngFiles.write(generation.images(), files, out);
@@ -128,6 +129,19 @@ final class GenerateCommand implements Callable<Integer> {
             b.sampler(sampler);
         }
         return b.build();
+    }
+
+    /** A --negative-prompt the run did not use (guidance 1 or below, or a model without guidance) is said so. */
+    private void warnAboutUnusedNegativePrompt(Generation generation, ModelInfo info, PrintWriter stderr) {
+        if (negativePrompt == null || generation.guided()) {
+            return;
+        }
+        String why = info.supportsGuidance()
+                ? "guidance " + generation.guidance() + " is not above 1 (guidance runs, and reads the negative"
+                        + " prompt, only above 1: try --guidance 1.5)"
+                : "model '" + info.name() + "' does not use classifier-free guidance";
+        stderr.println("warning: --negative-prompt was ignored: " + why);
+        stderr.flush();
     }
 
     private static void warnAboutTruncation(Generation generation, ModelInfo info, PrintWriter stderr) {

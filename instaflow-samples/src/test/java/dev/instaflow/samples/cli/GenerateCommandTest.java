@@ -124,6 +124,18 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aNegativePromptWithoutGuidanceIsWarnedAboutNotDroppedSilently() {
+        Cli.Result r = Cli.run(generate("--prompt", "a cat", "--negative-prompt", "blurry", "--seed", "1", "--json",
+                "--out", temp.resolve("n.png").toString()));
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of("warning: --negative-prompt was ignored: guidance 0.0 is not above 1 (guidance runs, and"
+                + " reads the negative prompt, only above 1: try --guidance 1.5)"), r.errLines());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertFalse(o.get("guided").getAsBoolean());
+        assertEquals("", o.get("negative_prompt").getAsString());
+    }
+
+    @Test
     void missingOutIsAUsageError() {
         Cli.run(generate("--prompt", "x")).failedWith(InstaFlowCli.USAGE);
     }
