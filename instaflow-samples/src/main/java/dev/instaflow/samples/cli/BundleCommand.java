@@ -125,7 +125,11 @@ final class BundleCommand implements Callable<Integer> {
             TorchRuntime.setIntraOpThreads(threads);
         }
         StagedDirectory.deleteStale(out); // what a killed earlier run left beside --out
-        BundleManifest m = assembler.assemble(out);
+        BundleManifest m;
+        try (TerminalProgress progress = TerminalProgress.start("bundle", -1, false)) {
+            progress.note("running the parts, checking the bundle");
+            m = assembler.assemble(out);
+        }
         print(m, sizeSource, spec.commandLine().getOut());
         return 0;
     }

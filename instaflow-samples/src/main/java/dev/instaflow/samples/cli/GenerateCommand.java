@@ -82,17 +82,21 @@ final class GenerateCommand implements Callable<Integer> {
         Path modelDirectory = modelOptions.directory(stderr);
 
         long loadStart = System.nanoTime();
-        try (InstaFlow model = InstaFlow.load(modelDirectory, deviceOptions.loadOptions())) {
+        TerminalProgress progress = TerminalProgress.start("generate", -1, json);
+        try (progress; InstaFlow model = InstaFlow.load(modelDirectory, deviceOptions.loadOptions())) {
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
-            Generation generation = model.generate(request);
-            warnAboutTruncation(generation, info, stderr);
-            warnAboutUnusedNegativePrompt(generation, info, stderr);
+            progress.note("loaded " + info.name());
+            Generation generation = model.generate(request, progress.generation());
 
             long writeStart = System.nanoTime();
+            progress.note("writing " + files.size() + " PNG file(s)");
             PngFiles.write(generation.images(), files, out);
             double writeMillis = (System.nanoTime() - writeStart) / 1e6;
+            progress.close(); // clears the bar before anything else is printed
 
+            warnAboutTruncation(generation, info, stderr);
+            warnAboutUnusedNegativePrompt(generation, info, stderr);
             GenerationReport report = new GenerationReport(info, generation, imagesPerPrompt, files, loadMillis,
                     writeMillis);
             if (json) {
