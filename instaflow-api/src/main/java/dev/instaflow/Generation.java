@@ -89,7 +89,10 @@ public final class Generation {
         return guided;
     }
 
-    /** The negative prompt that was used, or empty text when guidance did not run. */
+    /**
+     * The negative prompt that was used, or empty text when guidance did not run (guidance 1 or below: a requested
+     * negative prompt is then ignored).
+     */
     public String negativePrompt() {
         return negativePrompt;
     }

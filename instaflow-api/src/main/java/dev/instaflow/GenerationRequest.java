@@ -173,7 +173,11 @@ public final class GenerationRequest {
             return prompts(java.util.Arrays.asList(prompts));
         }
 
-        /** Negative prompt for classifier-free guidance (only used when guidance is above 1). */
+        /**
+         * Negative prompt for classifier-free guidance. Used only when guidance is above 1 (and the model supports
+         * guidance); otherwise it is ignored without an error, and {@link Generation#negativePrompt()} is empty and
+         * {@link Generation#guided()} false, which is how a caller can tell.
+         */
         public Builder negativePrompt(String negativePrompt) {
             this.negativePrompt = requireText(negativePrompt, "negativePrompt");
             return this;

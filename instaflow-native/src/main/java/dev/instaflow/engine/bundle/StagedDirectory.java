@@ -8,9 +8,10 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * A folder built under a hidden temporary name beside its target ({@code .<name>.partial-*}) and renamed into place
- * only when complete, so the target is either whole or absent: what every command that writes a bundle or a cache
- * folder needs. Closing without {@link #commit()} deletes the partial folder.
+ * A folder built under a hidden temporary name beside its target ({@code .<name>.partial-<pid>-<uuid>}) and renamed
+ * into place only when complete, so the target is either whole or absent: what every command that writes a bundle or
+ * a cache folder needs. Closing without {@link #commit()} deletes the partial folder; a process killed before that
+ * (kill -9, power loss) leaves it, and {@link #deleteStale} removes such leftovers once their process is gone.
  *
  * <pre>{@code
  * try (StagedDirectory staged = StagedDirectory.beside(out)) {
@@ -37,8 +38,53 @@ public final class StagedDirectory implements AutoCloseable {
     public static StagedDirectory beside(Path target) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path parent = Files.createDirectories(absolute.getParent());
-        Path staging = parent.resolve("." + absolute.getFileName() + ".partial-" + java.util.UUID.randomUUID());
+        Path staging = parent.resolve(prefix(absolute) + ProcessHandle.current().pid() + "-"
+                + java.util.UUID.randomUUID());
         return new StagedDirectory(absolute, Files.createDirectory(staging));
+    }
+
+    private static String prefix(Path absoluteTarget) {
+        return "." + absoluteTarget.getFileName() + ".partial-";
+    }
+
+    /**
+     * Deletes the staging folders of {@code target} ({@code .<name>.partial-<pid>-<uuid>} beside it) whose process
+     * has ended: what a killed run left. Folders of running processes, and names not of this form, are kept.
+     *
+     * @return the folders deleted
+     */
+    public static java.util.List<Path> deleteStale(Path target) {
+        Path absolute = target.toAbsolutePath();
+        Path parent = absolute.getParent();
+        java.util.List<Path> deleted = new java.util.ArrayList<>();
+        if (parent == null || absolute.getFileName() == null || !Files.isDirectory(parent)) {
+            return deleted;
+        }
+        String prefix = prefix(absolute);
+        java.util.regex.Pattern own = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix)
+                + "(\\d{1,19})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        try (Stream<Path> siblings = Files.list(parent)) {
+            for (Path p : (Iterable<Path>) siblings::iterator) {
+                java.util.regex.Matcher m = own.matcher(p.getFileName().toString());
+                if (!m.matches() || !Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(m.group(1));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue; // a live process (or one that reused the number): not ours to remove
+                }
+                deleteTree(p);
+                deleted.add(p);
+            }
+        } catch (IOException e) {
+            // best effort: leftovers are hidden and inert
+        }
+        return deleted;
     }
 
     /** The folder to write into. */

@@ -1,8 +1,17 @@
 package dev.instaflow.engine.runtime;
 
 import dev.instaflow.InstaFlowException;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.pytorch.CompilationUnit;
+import org.bytedeco.pytorch.Function;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.IValueVector;
+import org.bytedeco.pytorch.QualifiedName;
 import org.bytedeco.pytorch.global.torch;
+
+import java.util.Locale;
 
 /**
  * Loads LibTorch's natives once per process and owns the process-wide settings (intra-op threads).
@@ -18,6 +27,14 @@ import org.bytedeco.pytorch.global.torch;
  * Extracting up front matters: JavaCPP loads {@code libtorch.so} before {@code libtorch_cpu.so} is in the cache, and
  * if a system LibTorch is on the loader's path (Debian's {@code python3-torch}) that one is picked up and the JVM
  * crashes in static initialisation. With the whole folder extracted first, the loader finds ours.
+ *
+ * <p><b>NNPACK off where it cannot run.</b> LibTorch asks whether NNPACK is available before every CPU convolution
+ * and, where NNPACK cannot initialise ("Unsupported hardware": many virtual machines, whatever their CPU flags), logs
+ * {@code Could not initialize NNPACK!} on stderr each time: dozens of lines per generation. After loading, NNPACK's
+ * availability is asked once with LibTorch's log level raised to errors for that one call, and where NNPACK is
+ * unavailable it is switched off in the global context ({@code setUserEnabledNNPACK(false)}), which LibTorch checks
+ * before asking. Results are unchanged: an unavailable NNPACK never ran. Where NNPACK works it stays on, as in
+ * PyTorch.
  */
 public final class TorchRuntime {
     private static volatile boolean loaded;
@@ -46,6 +63,7 @@ public final class TorchRuntime {
                 if (System.getenv("OPENBLAS_NUM_THREADS") == null) {
                     org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
                 }
+                disableNnpackIfUnavailable();
             } catch (Exception | LinkageError e) {
                 throw new InstaFlowException("could not load the LibTorch natives for platform "
                         + Loader.getPlatform() + ": " + NativeErrors.summary(e)
@@ -54,6 +72,66 @@ public final class TorchRuntime {
                         + " LibTorch (e.g. Debian's python3-torch) is installed", e);
             }
             loaded = true;
+        }
+    }
+
+    /** Whether LibTorch will try NNPACK for CPU convolutions (false where NNPACK cannot initialise). */
+    public static boolean nnpackEnabled() {
+        ensureLoaded();
+        return torch.globalContext().userEnabledNNPACK();
+    }
+
+    /**
+     * Asks {@code torch._nnpack_available()} with the log level at ERROR (asking logs the warning too), then
+     * restores the level that {@code TORCH_CPP_LOG_LEVEL} set (WARNING by default), and turns NNPACK off if it is
+     * unavailable. A failure of the probe leaves NNPACK as it was: at worst the warnings stay.
+     */
+    private static void disableNnpackIfUnavailable() {
+        boolean available = true;
+        try {
+            setLogLevel(2);
+            try (CompilationUnit unit = torch.compile("def nnpack_available() -> bool:\n"
+                    + "    return torch._nnpack_available()\n");
+                 QualifiedName name = new QualifiedName("nnpack_available");
+                 IValueVector noArguments = new IValueVector()) {
+                Function probe = unit.get_function(name);
+                try (IValue result = probe.apply(noArguments)) {
+                    available = result.toBool();
+                }
+            } finally {
+                setLogLevel(configuredLogLevel());
+            }
+        } catch (RuntimeException e) {
+            return;
+        }
+        if (!available) {
+            torch.globalContext().setUserEnabledNNPACK(false);
+        }
+    }
+
+    /** Sets c10's {@code caffe2_log_level} flag (0 info, 1 warning, 2 error, 3 fatal). */
+    private static void setLogLevel(int level) {
+        String[] argv = {"instaflow", "--caffe2_log_level=" + level};
+        try (PointerPointer<BytePointer> pointers = new PointerPointer<>(argv)) {
+            torch.ParseCommandLineFlags(new int[] {argv.length}, pointers);
+        }
+    }
+
+    /** The level {@code TORCH_CPP_LOG_LEVEL} gives c10 at start-up (as c10 reads it), else WARNING. */
+    static int configuredLogLevel() {
+        String value = System.getenv("TORCH_CPP_LOG_LEVEL");
+        if (value == null) {
+            return 1;
+        }
+        switch (value.strip().toUpperCase(Locale.ROOT)) {
+            case "0": case "INFO":
+                return 0;
+            case "2": case "ERROR":
+                return 2;
+            case "3": case "FATAL":
+                return 3;
+            default:
+                return 1;
         }
     }
 

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,11 +130,14 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long loadStart = System.nanoTime();
-        try (InstaFlow model = InstaFlow.load(modelOptions.directory(err),
+        Path directory = modelOptions.directory(err);
+        TerminalProgress progress = TerminalProgress.start("bench", -1, json);
+        try (progress; InstaFlow model = InstaFlow.load(directory,
                 modelOptions.apply(deviceOptions.loadOptions()).toBuilder().cudnnBenchmark(cudnnBenchmark).build())) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
             List<Config> configs = configs(info);
+            progress.max((long) configs.size() * (warmup + runs));
             long peakRss = Pointer.physicalBytes();
             boolean cuda = info.device().isCuda();
             if (cuda) {
@@ -141,16 +145,21 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (Config c : configs) {
                 for (int i = 0; i < warmup; i++) {
+                    progress.note("warm-up " + c.sampler.id() + " batch " + c.batch);
                     model.generate(c.request.seed(i).build());
+                    progress.step();
                 }
             }
             for (int run = 0; run < runs; run++) {
                 for (Config c : configs) {
+                    progress.note("run " + (run + 1) + "/" + runs + " " + c.sampler.id() + " batch " + c.batch);
                     c.record(run, model.generate(c.request.seed(1000 + run).build()));
+                    progress.step();
                     peakRss = Math.max(peakRss, Pointer.physicalBytes());
                 }
             }
             Long peakGpu = cuda ? CudaMemory.peakAllocatedBytes(info.device().index()) : null;
+            progress.close(); // clears the bar before the report
             if (json) {
                 out.println(new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(report(info, configs,
                         loadMs, peakRss, peakGpu)));

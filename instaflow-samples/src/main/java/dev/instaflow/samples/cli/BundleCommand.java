@@ -3,6 +3,7 @@ package dev.instaflow.samples.cli;
 import dev.instaflow.engine.assembly.BundleAssembler;
 import dev.instaflow.engine.assembly.BundlePreset;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,10 +53,12 @@ final class BundleCommand implements Callable<Integer> {
     @Option(names = "--name", paramLabel = "S", description = "Model name. Default: <folder of the denoiser>-<preset>.")
     String name;
 
-    @Option(names = "--width", paramLabel = "N", description = "Default image width. Default: 64 latent cells.")
+    @Option(names = "--width", paramLabel = "N", description = "Default image width. Default: the model's own size,"
+            + " from the diffusers snapshot beside --tokenizer (unet/config.json sample_size x the VAE factor);"
+            + " required when there is none.")
     Integer width;
 
-    @Option(names = "--height", paramLabel = "N", description = "Default image height. Default: 64 latent cells.")
+    @Option(names = "--height", paramLabel = "N", description = "Default image height. Default: as --width.")
     Integer height;
 
     @Option(names = "--steps", paramLabel = "N", description = "Default sampler steps. Default: the preset's.")
@@ -84,6 +87,7 @@ final class BundleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String sizeSource = defaultSize();
         BundleAssembler assembler = new BundleAssembler().textEncoder(textEncoder).denoiser(denoiser)
                 .vaeDecoder(vaeDecoder).tokenizer(tokenizer).preset(preset);
         if (refiner != null) {
@@ -119,12 +123,49 @@ final class BundleCommand implements Callable<Integer> {
             }
             TorchRuntime.setIntraOpThreads(threads);
         }
-        BundleManifest m = assembler.assemble(out);
-        print(m, spec.commandLine().getOut());
+        StagedDirectory.deleteStale(out); // what a killed earlier run left beside --out
+        BundleManifest m;
+        try (TerminalProgress progress = TerminalProgress.start("bundle", -1, false)) {
+            progress.note("running the parts, checking the bundle");
+            m = assembler.assemble(out);
+        }
+        print(m, sizeSource, spec.commandLine().getOut());
         return 0;
     }
 
-    private void print(BundleManifest m, PrintWriter stdout) {
+    /**
+     * Fills unset --width/--height with the size the model was made for, read from its diffusers snapshot; without
+     * one, both flags are required (a traced UNet takes any size, and a wrong default is slow or meaningless).
+     *
+     * @return where the default size came from, for the report
+     */
+    private String defaultSize() {
+        if (width != null && height != null) {
+            return "--width/--height";
+        }
+        if (!java.nio.file.Files.isDirectory(tokenizer)) {
+            return "--width/--height"; // the assembler names the missing tokenizer folder
+        }
+        SnapshotSize size = SnapshotSize.find(tokenizer, denoiser, vaeDecoder).orElseThrow(() ->
+                new IllegalArgumentException("give --width and --height: the size the model was made for cannot be"
+                        + " learned from TorchScript parts, and no diffusers snapshot configs (unet/config.json with"
+                        + " sample_size, vae/config.json) were found beside --tokenizer " + tokenizer
+                        + " or the parts (SD 1.5: 512, SD 2.1-base: 512, SD 2.1: 768)"));
+        String source = size.source();
+        if (width == null) {
+            width = size.width();
+        } else {
+            source = "--width; height from " + source;
+        }
+        if (height == null) {
+            height = size.height();
+        } else {
+            source = "--height; width from " + source;
+        }
+        return source;
+    }
+
+    private void print(BundleManifest m, String sizeSource, PrintWriter stdout) {
         String prediction = m.prediction().describe();
         BundleManifest.Text text = m.text();
         BundleManifest.Sampling sampling = m.sampling();
@@ -139,6 +180,8 @@ final class BundleCommand implements Callable<Integer> {
                 + " (learned width; bos " + text.bosId() + ", eos " + text.eosId() + ", pad " + text.padId() + ")");
         stdout.println("  dtype            " + m.dtype().id() + ", traced on " + m.tracedOn() + "   (learned)");
         stdout.println("  scaling factor   " + m.latent().scalingFactor());
+        stdout.println("  size             " + m.image().defaultWidth() + "x" + m.image().defaultHeight() + "   ("
+                + sizeSource + ")");
         stdout.println("  defaults         " + m.image().defaultWidth() + "x" + m.image().defaultHeight() + ", "
                 + sampling.sampler().id() + " " + sampling.steps() + " step(s), guidance " + sampling.guidance()
                 + (sampling.negativePrompt().isEmpty() ? "" : ", negative prompt \"" + sampling.negativePrompt() + "\""));

@@ -82,16 +82,22 @@ final class GenerateCommand implements Callable<Integer> {
         Path modelDirectory = modelOptions.directory(stderr);
 
         long loadStart = System.nanoTime();
-        try (InstaFlow model = InstaFlow.load(modelDirectory, modelOptions.apply(deviceOptions.loadOptions()))) {
+        TerminalProgress progress = TerminalProgress.start("generate", -1, json);
+        try (progress; InstaFlow model = InstaFlow.load(modelDirectory,
+                modelOptions.apply(deviceOptions.loadOptions()))) {
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
-            Generation generation = model.generate(request);
-            warnAboutTruncation(generation, info, stderr);
+            progress.note("loaded " + info.name());
+            Generation generation = model.generate(request, progress.generation());
 
             long writeStart = System.nanoTime();
-            PngFiles.write(generation.images(), files);
+            progress.note("writing " + files.size() + " PNG file(s)");
+            PngFiles.write(generation.images(), files, out);
             double writeMillis = (System.nanoTime() - writeStart) / 1e6;
+            progress.close(); // clears the bar before anything else is printed
 
+            warnAboutTruncation(generation, info, stderr);
+            warnAboutUnusedNegativePrompt(generation, info, stderr);
             GenerationReport report = new GenerationReport(info, generation, imagesPerPrompt, files, loadMillis,
                     writeMillis);
             if (json) {
@@ -128,6 +134,19 @@ final class GenerateCommand implements Callable<Integer> {
             b.sampler(sampler);
         }
         return b.build();
+    }
+
+    /** A --negative-prompt the run did not use (guidance 1 or below, or a model without guidance) is said so. */
+    private void warnAboutUnusedNegativePrompt(Generation generation, ModelInfo info, PrintWriter stderr) {
+        if (negativePrompt == null || generation.guided()) {
+            return;
+        }
+        String why = info.supportsGuidance()
+                ? "guidance " + generation.guidance() + " is not above 1 (guidance runs, and reads the negative"
+                        + " prompt, only above 1: try --guidance 1.5)"
+                : "model '" + info.name() + "' does not use classifier-free guidance";
+        stderr.println("warning: --negative-prompt was ignored: " + why);
+        stderr.flush();
     }
 
     private static void warnAboutTruncation(Generation generation, ModelInfo info, PrintWriter stderr) {

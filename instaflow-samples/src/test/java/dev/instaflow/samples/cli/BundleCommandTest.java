@@ -57,6 +57,74 @@ class BundleCommandTest {
     }
 
     @Test
+    void aStagingFolderAKilledRunLeftIsRemoved() throws IOException, InterruptedException {
+        Path out = temp.resolve("again");
+        Process ended = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-version").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ended.waitFor();
+        Path stale = Files.createDirectories(temp.resolve(".again.partial-" + ended.pid() + "-"
+                + java.util.UUID.randomUUID()));
+        Files.writeString(stale.resolve("manifest.json"), "{}");
+
+        Cli.run(TestModels.bundleArgs(out)).succeeded();
+        assertFalse(Files.exists(stale), "the killed run's staging folder is removed");
+        try (Stream<Path> left = Files.list(temp)) {
+            assertEquals(java.util.List.of("again"), left.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    /** The tiny fixture's bundle arguments without --width/--height, and with the given tokenizer folder. */
+    private static String[] withoutSize(String[] args, Path tokenizer) {
+        java.util.List<String> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--width") || args[i].equals("--height")) {
+                i++;
+            } else if (args[i].equals("--tokenizer")) {
+                kept.add(args[i]);
+                kept.add(tokenizer.toString());
+                i++;
+            } else {
+                kept.add(args[i]);
+            }
+        }
+        return kept.toArray(new String[0]);
+    }
+
+    @Test
+    void theDefaultSizeIsTheOneTheModelWasMadeFor() throws IOException {
+        // rectified-flow, no --width/--height: the snapshot beside the tokenizer says unet sample_size 16, VAE
+        // factor 2, so 32x32 (the fixed 64 latent cells gave 128x128: 16 times the work per image).
+        Path out = temp.resolve("sized");
+        String[] args = withoutSize(TestModels.bundleArgs(out), TestModels.tinySd15().resolve("model/tokenizer"));
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("instaflow")) {
+                args[i] = "rectified-flow";
+            }
+        }
+        Cli.Result r = Cli.run(args).succeeded();
+        assertTrue(r.out().contains("size             32x32   (") && r.out().contains("sample_size 16 x VAE factor 2"),
+                r.out());
+        JsonObject image = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject()
+                .getAsJsonObject("image");
+        assertEquals(32, image.get("default_width").getAsInt());
+        assertEquals(32, image.get("default_height").getAsInt());
+    }
+
+    @Test
+    void withoutSnapshotConfigsTheSizeMustBeGiven() throws IOException {
+        Path tokenizer = Files.createDirectories(temp.resolve("loose/tokenizer"));
+        try (Stream<Path> files = Files.list(TestModels.tinySd15().resolve("model/tokenizer"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, tokenizer.resolve(f.getFileName().toString()));
+            }
+        }
+        Path out = temp.resolve("unsized");
+        Cli.Result r = Cli.run(withoutSize(TestModels.bundleArgs(out), tokenizer)).failedWith(InstaFlowCli.USAGE);
+        assertTrue(r.err().contains("give --width and --height"), r.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void anUnknownPresetIsAUsageError() {
         String[] args = TestModels.bundleArgs(temp.resolve("x"));
         for (int i = 0; i < args.length; i++) {

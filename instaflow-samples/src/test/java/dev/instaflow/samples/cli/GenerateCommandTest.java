@@ -124,6 +124,18 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aNegativePromptWithoutGuidanceIsWarnedAboutNotDroppedSilently() {
+        Cli.Result r = Cli.run(generate("--prompt", "a cat", "--negative-prompt", "blurry", "--seed", "1", "--json",
+                "--out", temp.resolve("n.png").toString()));
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of("warning: --negative-prompt was ignored: guidance 0.0 is not above 1 (guidance runs, and"
+                + " reads the negative prompt, only above 1: try --guidance 1.5)"), r.errLines());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertFalse(o.get("guided").getAsBoolean());
+        assertEquals("", o.get("negative_prompt").getAsString());
+    }
+
+    @Test
     void missingOutIsAUsageError() {
         Cli.run(generate("--prompt", "x")).failedWith(InstaFlowCli.USAGE);
     }
@@ -181,6 +193,49 @@ class GenerateCommandTest {
         Cli.Result r = Cli.run(generate("--prompt", "x", "--out", temp.resolve("x.jpg").toString()))
                 .failedWith(InstaFlowCli.USAGE);
         assertTrue(r.err().contains(".png"), r.err());
+    }
+
+    @Test
+    void anOutThatIsAFolderIsAUsageErrorNamingIt() throws IOException {
+        Path folder = Files.createDirectories(temp.resolve("pictures.png"));
+        Cli.Result r = Cli.run(generate("--prompt", "x", "--out", folder.toString())).failedWith(InstaFlowCli.USAGE);
+        assertTrue(r.err().contains(folder + " is a folder"), r.err());
+        assertFalse(r.err().contains(".tmp") || r.err().contains("partial"), "no temporary name: " + r.err());
+        assertEquals(List.of(), listing(folder));
+    }
+
+    @Test
+    void anOutUnderAFileIsAUsageErrorNamingTheFile() throws IOException {
+        Path file = Files.writeString(temp.resolve("a"), "a file");
+        Cli.Result r = Cli.run(generate("--prompt", "x", "--out", file.resolve("b.png").toString()))
+                .failedWith(InstaFlowCli.USAGE);
+        assertTrue(r.err().contains(file + " is a file, not a folder"), r.err());
+        assertFalse(r.err().contains("already exists"), r.err());
+    }
+
+    @Test
+    void aSetReplacesTheOldSetAndRemovesWhatAKilledRunLeft() throws IOException, InterruptedException {
+        Path out = temp.resolve("set.png");
+        Files.writeString(temp.resolve("set-0.png"), "old");
+        Files.writeString(temp.resolve("set-1.png"), "old");
+        // A staging folder of a run killed with -9 (its process is gone), and one of a run still going (this JVM).
+        Process ended = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-version").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ended.waitFor();
+        Path stale = Files.createDirectories(temp.resolve(".set.png.partial-" + ended.pid() + "-"
+                + java.util.UUID.randomUUID()));
+        Files.writeString(stale.resolve("set-0.png"), "half");
+        Path live = Files.createDirectories(temp.resolve(".set.png.partial-" + ProcessHandle.current().pid() + "-"
+                + java.util.UUID.randomUUID()));
+        Path unrelated = Files.createDirectories(temp.resolve(".set.png.partial-mine"));
+
+        Cli.run(generate("--prompt", "x", "--num-images", "2", "--seed", "3", "--out", out.toString())).succeeded();
+
+        assertEquals(List.of(live.getFileName().toString(), unrelated.getFileName().toString(), "set-0.png",
+                "set-1.png"), listing(temp), "the dead run's staging removed; the live one and other names kept");
+        for (String name : List.of("set-0.png", "set-1.png")) {
+            assertEquals(32, ImageIO.read(temp.resolve(name).toFile()).getWidth(), name + " replaced by a new image");
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.instaflow.samples.cli;
 
+import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.engine.testing.SelfTestBundles;
 import org.bytedeco.javacpp.PointerScope;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,8 +55,51 @@ class VerifyCommandTest {
     }
 
     @Test
-    void aBundleWithoutSelfTestIsAnError() {
-        Cli.Result r = verify(TestModels.tinyBundle()).failedWith(InstaFlowCli.FAILURE);
-        assertTrue(r.err().contains("no self-test"), r.err());
+    void aBundleWithoutSelfTestGetsTheChecksThatNeedNoReference() {
+        Cli.Result r = verify(TestModels.tinyBundle()).succeeded();
+        assertTrue(r.out().startsWith("PASS: no stored self-test; checked: loads on cpu/float32"), r.out());
+        assertTrue(r.out().contains("deterministic"), r.out());
+        assertTrue(r.out().contains("not checked: that the images are right"), r.out());
+    }
+
+    @Test
+    void theBuiltInDefaultModelPassesVerify() {
+        String previous = System.getProperty(DefaultModel.HOME_PROPERTY);
+        System.setProperty(DefaultModel.HOME_PROPERTY, temp.resolve("home").toString());
+        try {
+            Cli.Result r = Cli.run("verify", "--device", "cpu", "--threads", TestModels.threads()).succeeded();
+            assertTrue(r.out().startsWith("PASS: no stored self-test; checked: "), r.out());
+            assertTrue(r.out().contains("32x32, euler 1 step(s)"), r.out());
+        } finally {
+            if (previous == null) {
+                System.clearProperty(DefaultModel.HOME_PROPERTY);
+            } else {
+                System.setProperty(DefaultModel.HOME_PROPERTY, previous);
+            }
+        }
+    }
+
+    @Test
+    void aBundleWithoutSelfTestWhoseImagesAreOneColourFails() throws IOException {
+        Path bundle = TestModels.copyOfTinyBundle(temp.resolve("flat"));
+        // A decoder of the right shape (VAE factor 2) that ignores its latents: every image is mid grey.
+        try (ScriptModuleBuilder flat = new ScriptModuleBuilder("FlatDecoder")) {
+            flat.define("def forward(self, z: Tensor) -> Tensor:\n"
+                    + "    return torch.zeros([z.size(0), 3, z.size(2) * 2, z.size(3) * 2], dtype=z.dtype)\n")
+                    .save(bundle.resolve("vae_decoder.pt"));
+        }
+
+        Cli.Result r = verify(bundle);
+        assertEquals(InstaFlowCli.FAILURE, r.exitCode(), r::toString);
+        assertTrue(r.out().startsWith("FAIL: no stored self-test; "), r.out());
+        assertTrue(r.out().contains("single colour"), r.out());
+        assertTrue(r.out().contains("different noise are identical"), r.out());
+        assertEquals("", r.err(), "a failed check is a result, not an error");
+    }
+
+    @Test
+    void aMissingBundleIsAnError() {
+        Cli.Result r = verify(temp.resolve("absent")).failedWith(InstaFlowCli.FAILURE);
+        assertTrue(r.err().contains("absent"), r.err());
     }
 }

@@ -59,6 +59,24 @@ class ExamplesTest {
     }
 
     @Test
+    void theReadmeExampleLoadsTheDefaultModelAndPrintsThePlainSeed() throws IOException {
+        String previous = System.getProperty("instaflow.home");
+        System.setProperty("instaflow.home", temp.resolve("home").toString());
+        try {
+            ReadmeExample.main(new String[] {temp.toString()});
+        } finally {
+            if (previous == null) {
+                System.clearProperty("instaflow.home");
+            } else {
+                System.setProperty("instaflow.home", previous);
+            }
+        }
+        assertEquals(32, ImageIO.read(temp.resolve("square.png").toFile()).getWidth(), "the default model's 32x32");
+        assertTrue(Files.isRegularFile(temp.resolve("circle.png")));
+        assertTrue(printed().startsWith("seed 42, "), "the seed as a number, not OptionalLong[42]: " + printed());
+    }
+
+    @Test
     void batchGenerationWritesEachPromptsImagesAndReportsTheSeed() throws IOException {
         BatchGeneration.main(new String[] {TestModels.tinyBundle().toString(), temp.toString()});
         for (String name : new String[] {"prompt0-image0.png", "prompt0-image1.png", "prompt1-image0.png",
