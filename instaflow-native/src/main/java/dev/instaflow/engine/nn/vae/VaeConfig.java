@@ -135,6 +135,25 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
         return sampleSize.clone();
     }
 
+    /** Value equality (the arrays compared by content). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof VaeConfig c && inChannels == c.inChannels && outChannels == c.outChannels
+                && latentChannels == c.latentChannels && Arrays.equals(blockOutChannels, c.blockOutChannels)
+                && layersPerBlock == c.layersPerBlock && normGroups == c.normGroups && activation == c.activation
+                && Double.compare(scalingFactor, c.scalingFactor) == 0 && Arrays.equals(sampleSize, c.sampleSize)
+                && forceUpcast == c.forceUpcast && useQuantConv == c.useQuantConv
+                && usePostQuantConv == c.usePostQuantConv && midBlockAddAttention == c.midBlockAddAttention
+                && java.util.Objects.equals(file, c.file);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(inChannels, outChannels, latentChannels, Arrays.hashCode(blockOutChannels),
+                layersPerBlock, normGroups, activation, scalingFactor, Arrays.hashCode(sampleSize), forceUpcast,
+                useQuantConv, usePostQuantConv, midBlockAddAttention, file);
+    }
+
     @Override
     public String toString() {
         return "VaeConfig[in=" + inChannels + ", out=" + outChannels + ", latent=" + latentChannels + ", blocks="

@@ -5,6 +5,7 @@ import dev.instaflow.engine.nn.Conv2d;
 import dev.instaflow.engine.nn.GroupNorm;
 import dev.instaflow.engine.nn.Weights;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * diffusers' {@code ResnetBlock2D} as the VAE uses it: no time embedding, pre-norm, dropout 0, output scale 1:
@@ -42,11 +43,26 @@ final class VaeResnetBlock {
         return new VaeResnetBlock(norm1, conv1, norm2, conv2, shortcut, act);
     }
 
-    /** Run as one stage of an {@link ActivationChain}, which frees the intermediates. */
+    /**
+     * Run as one stage of an {@link ActivationChain}. The main path is itself a chain, so that each intermediate is
+     * freed as soon as the next op has read it (and its memory is reused by the next allocation) instead of at the
+     * end of the block; the activations run in place.
+     */
     Tensor forward(Tensor x) {
-        Tensor h = conv1.forward(act.apply(norm1.forward(x)));
-        h = conv2.forward(act.apply(norm2.forward(h)));
-        Tensor residual = shortcut == null ? x : shortcut.forward(x);
-        return residual.add(h);
+        ActivationChain main = new ActivationChain(x, VaeTap.NONE);
+        main.then(t -> activate(norm1.forward(t))).then(conv1::forward).then(t -> activate(norm2.forward(t)))
+                .then(conv2::forward);
+        Tensor h = main.result();
+        // an in-place op returns another Java object for the same C++ tensor (a reference): keep the owning one
+        h.add_(shortcut == null ? x : shortcut.forward(x));
+        return h;
+    }
+
+    private Tensor activate(Tensor t) {
+        if (act == Activation.SILU) {
+            torch.silu_(t);
+            return t;
+        }
+        return act.apply(t);
     }
 }

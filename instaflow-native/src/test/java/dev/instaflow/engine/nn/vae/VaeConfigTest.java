@@ -40,6 +40,7 @@ class VaeConfigTest {
         assertTrue(c.usePostQuantConv(), "use_post_quant_conv defaults to true");
         assertTrue(c.midBlockAddAttention(), "mid_block_add_attention defaults to true");
         assertEquals(2, c.vaeScaleFactor());
+        assertEquals(c, VaeConfig.read(SharedFixtures.tinySd15().resolve("model/vae/config.json")));
     }
 
     @Test

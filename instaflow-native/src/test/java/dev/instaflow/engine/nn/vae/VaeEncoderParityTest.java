@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The Java VAE encoder against diffusers 0.21.4's {@code latent_dist.mean} of a seeded image on tiny-sd15 (the
+ * The Java VAE encoder against diffusers 0.21.4's {@code latent_dist.mean} of a seeded image on both fixtures (the
  * committed {@code vae-encoder-reference/}, see its README), plus checks that need no reference.
  */
 class VaeEncoderParityTest {
@@ -38,18 +38,28 @@ class VaeEncoderParityTest {
     }
 
     @Test
-    void meanMatchesDiffusers() throws IOException {
-        Path vae = SharedFixtures.tinySd15().resolve("model/vae");
+    void meanMatchesDiffusersOnTinySd15() throws IOException {
+        meanMatchesDiffusers("tiny-sd15", SharedFixtures.tinySd15(), "mean.bin");
+    }
+
+    @Test
+    void meanMatchesDiffusersOnTinySd21() throws IOException {
+        meanMatchesDiffusers("tiny-sd21", SharedFixtures.tinySd21(), "mean-tiny-sd21.bin");
+    }
+
+    private static void meanMatchesDiffusers(String model, Path fixture, String reference) throws IOException {
+        Path vae = fixture.resolve("model/vae");
         VaeConfig config = VaeConfig.read(vae.resolve("config.json"));
         float[] input = resource("input.bin", 3 * 32 * 32);
-        float[] expected = resource("mean.bin", 4 * 16 * 16);
+        float[] expected = resource(reference, 4 * 16 * 16);
         try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode();
              StateDict w = VaeFixtures.weights(vae);
              VaeEncoder encoder = VaeEncoder.build(config, w, vae)) {
             Tensor mean = encoder.encodeMean(Tensors.fromFloats(input, INPUT_SHAPE));
             assertArrayEquals(MEAN_SHAPE, Tensors.shape(mean));
             double d = VaeFixtures.maxAbsDiff(expected, Tensors.toFloats(mean), "latent_dist.mean");
-            System.out.printf("VAE encoder parity, tiny-sd15 seeded 32x32 image: latent_dist.mean max |Δ| %.3g%n", d);
+            System.out.printf("VAE encoder parity, %s seeded 32x32 image: latent_dist.mean max |Δ| %.3g%n", model,
+                    d);
             assertTrue(d <= VaeFixtures.TOLERANCE, "latent_dist.mean differs by " + d);
         }
     }
