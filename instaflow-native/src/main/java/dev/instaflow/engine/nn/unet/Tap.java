@@ -28,10 +28,6 @@ final class Tap {
         return sink == null ? NONE : new Tap(sink, full(name));
     }
 
-    boolean active() {
-        return sink != null;
-    }
-
     /** Reports {@code t} as {@code name} (under this tap's prefix); returns {@code t}. */
     Tensor put(String name, Tensor t) {
         if (sink != null) {

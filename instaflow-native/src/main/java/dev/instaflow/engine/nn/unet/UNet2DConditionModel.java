@@ -8,6 +8,7 @@ import dev.instaflow.engine.nn.Weights;
 import dev.instaflow.engine.network.DenoiserNetwork;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,7 +120,8 @@ public final class UNet2DConditionModel implements DenoiserNetwork {
         }
         Tap tap = Tap.of(sink);
         long batch = checkInputs(sample, timestep, encoderHiddenStates);
-        Tensor t = timestep.dim() == 0 ? timestep.reshape(1) : timestep;
+        // diffusers: timesteps[None] for a 0-d one, expand to the batch, used as float32 on the sample's device.
+        Tensor t = (timestep.dim() == 0 ? timestep.reshape(1) : timestep).to(sample.device(), ScalarType.Float);
         if (t.numel() == 1 && batch > 1) {
             t = t.expand(batch);
         }
