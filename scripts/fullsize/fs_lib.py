@@ -159,6 +159,56 @@ def load_component_weights(folder, prefix="diffusion_pytorch_model", variant=Non
     return sd, [os.path.basename(index)] + files
 
 
+def component_weight_files(folder, prefix="diffusion_pytorch_model", variant=None):
+    """The safetensors files of a diffusers component folder: the single file, or the shards of its index."""
+    name = prefix + (f".{variant}" if variant else "") + ".safetensors"
+    if os.path.exists(os.path.join(folder, name)):
+        return [name], None
+    with open(os.path.join(folder, name + ".index.json")) as f:
+        idx = json.load(f)
+    return sorted(set(idx["weight_map"].values())), idx
+
+
+def load_into_module(module, folder, prefix="diffusion_pytorch_model", variant=None):
+    """Reads a component's weights straight into ``module``'s parameters and buffers (no second copy of the
+    model in memory), with load_state_dict(strict=True)'s checks: every key present once, no unexpected key,
+    same shapes. Tensors stored in another dtype (the fp16 variant) are converted. Returns (files, dtypes)."""
+    files, idx = component_weight_files(folder, prefix, variant)
+    targets = module.state_dict(keep_vars=False)
+    seen, dtypes = set(), set()
+    for fn in files:
+        path = os.path.join(folder, fn)
+        header, base = read_safetensors_header(path)
+        header.pop("__metadata__", None)
+        with open(path, "rb") as f:
+            for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
+                if name not in targets:
+                    raise KeyError(f"{fn}: unexpected key {name}")
+                if name in seen:
+                    raise KeyError(f"{fn}: {name} stored twice")
+                if idx is not None and idx["weight_map"].get(name) != fn:
+                    raise KeyError(f"{name}: in {fn}, index says {idx['weight_map'].get(name)}")
+                seen.add(name)
+                dst = targets[name]
+                if list(dst.shape) != info["shape"]:
+                    raise ValueError(f"{name}: shape {info['shape']} in the file, {list(dst.shape)} in the model")
+                dt = _TD[info["dtype"]]
+                dtypes.add(info["dtype"])
+                start, end = info["data_offsets"]
+                f.seek(base + start)
+                tmp = dst if (dt == dst.dtype and dst.is_contiguous()) else torch.empty(info["shape"], dtype=dt)
+                if end > start:
+                    buf = tmp.reshape(-1).view(torch.uint8).numpy()
+                    assert f.readinto(memoryview(buf)) == end - start, (fn, name)
+                if tmp is not dst:
+                    with torch.no_grad():
+                        dst.copy_(tmp)
+    missing = sorted(set(targets) - seen)
+    if missing:
+        raise KeyError(f"{folder}: missing {missing[:5]} ({len(missing)} keys)")
+    return ([os.path.basename(prefix + ".safetensors.index.json")] if idx is not None else []) + files, sorted(dtypes)
+
+
 # ------------------------------------------------------------------------------------------------------------
 # construction without init (loading), weight edits
 # ------------------------------------------------------------------------------------------------------------

@@ -60,11 +60,7 @@ def load_diffusers(cls, folder, variant=None):
         cfg = json.load(f)
     with L.no_init():
         m = cls.from_config(cfg)
-    sd, files = L.load_component_weights(folder, variant=variant)
-    dtypes = sorted({str(v.dtype) for v in sd.values()})
-    sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
-    m.load_state_dict(sd, strict=True)
-    del sd
+    files, dtypes = L.load_into_module(m, folder, variant=variant)
     return m.eval(), files, dtypes
 
 
@@ -226,7 +222,8 @@ def run_snapshot(key, snap, out, debug, fp16_variant, log):
     header.update({"scaling_factor": sf, "noise_seed": NOISE_SEED, "image_seed": IMAGE_SEED,
                    "timestep": tval, "timestep_dtype": tdtype, "timestep_float32_hex": L.f32hex(tval),
                    "baddbmm": dict(L.BADDBMM_STATS),
-                   "process_peak_rss_bytes": L.process_peak_rss_bytes(),
+                   # VmHWM / ru_maxrss are reset per phase, so the process peak is the largest phase peak
+                   "process_peak_rss_bytes": max(v["peak_rss_bytes"] or 0 for v in perf.values()),
                    "conventions": "float32 on CPU; diffusers 0.21.4 AttnProcessor (baddbmm + softmax) attention; "
                                   "text encoder without attention mask; UNet batch 1, no CFG"})
     if dbg:

@@ -45,6 +45,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--snapshots", default="/work/fullsize")
     p.add_argument("--out", default="/work/fullsize/verify.json")
+    p.add_argument("--light", action="store_true", help="sd15 UNet: header checks instead of diffusers' "
+                   "from_pretrained (which needs about 10 GB with the safetensors shim)")
     a = p.parse_args(argv)
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from clip_bpe import ClipBPE
@@ -73,7 +75,21 @@ def main(argv=None):
         r["vae_from_pretrained_vs_reader"] = compare(vae, sd)
         del vae, sd
         udir = os.path.join(snap, "unet")
-        if key == "sd15":
+        if key == "sd15" and a.light:
+            with open(os.path.join(udir, "config.json")) as f:
+                ucfg = json.load(f)
+            with L.no_init():
+                unet = UNet2DConditionModel.from_config(ucfg)
+            want = {k: (list(v.shape), "F32") for k, v in unet.state_dict().items()}
+            del unet
+            for fn, dt in (("diffusion_pytorch_model.safetensors", "F32"),
+                           ("diffusion_pytorch_model.fp16.safetensors", "F16")):
+                h, _ = L.read_safetensors_header(os.path.join(udir, fn))
+                h.pop("__metadata__", None)
+                got = {k: (v["shape"], v["dtype"]) for k, v in h.items()}
+                r[f"unet_header_{fn}"] = {"ok": got == {k: (s_, dt) for k, (s_, _) in want.items()},
+                                          "tensors": len(got)}
+        elif key == "sd15":
             sd, _ = L.load_component_weights(udir)
             unet = UNet2DConditionModel.from_pretrained(udir).eval()
             r["unet_from_pretrained_vs_reader"] = compare(unet, sd)
