@@ -35,8 +35,17 @@ import java.util.Locale;
  * unavailable it is switched off in the global context ({@code setUserEnabledNNPACK(false)}), which LibTorch checks
  * before asking. Results are unchanged: an unavailable NNPACK never ran. Where NNPACK works it stays on, as in
  * PyTorch.
+ *
+ * <p><b>No JavaCPP physical-memory ceiling.</b> JavaCPP refuses any new native object (with an
+ * {@code OutOfMemoryError}) once the process's resident memory exceeds {@code org.bytedeco.javacpp.maxPhysicalBytes},
+ * by default twice the Java heap limit. A model's weights are native memory LibTorch allocates, not Java heap, so
+ * with a small heap a full-size snapshot (3.4 GB of UNet weights in float32) would fail to load for no real
+ * shortage. Unless the application set the property, the SDK sets it to 0 (no ceiling) before JavaCPP starts; an
+ * application that started JavaCPP first keeps its own setting (see {@code docs/api.md}).
  */
 public final class TorchRuntime {
+    /** JavaCPP's property for its resident-memory ceiling (read once, when JavaCPP's {@code Pointer} loads). */
+    static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
     private static volatile boolean loaded;
 
     private TorchRuntime() {
@@ -50,6 +59,10 @@ public final class TorchRuntime {
         synchronized (TorchRuntime.class) {
             if (loaded) {
                 return;
+            }
+            if (System.getProperty(MAX_PHYSICAL_BYTES) == null
+                    && System.getProperty(MAX_PHYSICAL_BYTES.toLowerCase(Locale.ROOT)) == null) {
+                System.setProperty(MAX_PHYSICAL_BYTES, "0");
             }
             try {
                 String platform = Loader.getPlatform();

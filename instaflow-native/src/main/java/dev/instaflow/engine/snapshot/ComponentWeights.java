@@ -23,8 +23,9 @@ import java.util.stream.Stream;
  * the way diffusers and transformers name them: {@code BASE.safetensors}, a variant {@code BASE.VARIANT.safetensors}
  * (e.g. {@code diffusion_pytorch_model.fp16.safetensors}), or a sharded checkpoint whose
  * {@code BASE.safetensors.index.json} (variant: {@code BASE.safetensors.index.VARIANT.json}) maps every key to its
- * shard. Pickled {@code .bin} weights are refused: unpickling needs the whole file in memory and the fixtures hold
- * none to test it on; the message gives the one-line conversion.
+ * shard. Pickled {@code .bin} weights are refused with the one-line conversion: LibTorch's own unpickler (the only
+ * one that runs no Python code) cannot rebuild the {@code OrderedDict} every state dict is, as
+ * {@code ComponentWeightsTest} shows, and would need the whole file in memory besides.
  */
 public final class ComponentWeights {
     private ComponentWeights() {
@@ -166,8 +167,8 @@ public final class ComponentWeights {
         Path bin = folder.resolve(withVariant(base.equals("model") ? "pytorch_model.bin" : base + ".bin", variant));
         if (Files.isRegularFile(bin)) {
             return new InvalidBundleException(bin, null, "the " + component + " weights are pickled (.bin), which"
-                    + " this SDK does not read (unpickling needs the whole file in memory and can run code); convert"
-                    + " them once to safetensors: python -c \"import torch, safetensors.torch as s;"
+                    + " this SDK does not read (Python's unpickler can run code, and LibTorch's cannot rebuild a state"
+                    + " dict); convert them once to safetensors: python -c \"import torch, safetensors.torch as s;"
                     + " s.save_file(torch.load('" + bin.getFileName() + "', map_location='cpu'), '"
                     + withVariant(base + ".safetensors", variant) + "')\"");
         }
