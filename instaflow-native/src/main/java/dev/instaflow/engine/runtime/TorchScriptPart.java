@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * One TorchScript file of a bundle, loaded onto a device, with its {@code forward} checked for arity at load.
@@ -24,13 +25,15 @@ public final class TorchScriptPart implements AutoCloseable {
     private final Path file;
     private final String field;
     private final JitModule module;
+    private final Map<String, long[]> tensorShapes;
     private boolean closed;
 
-    private TorchScriptPart(String role, Path file, String field, JitModule module) {
+    private TorchScriptPart(String role, Path file, String field, JitModule module, Map<String, long[]> tensorShapes) {
         this.role = role;
         this.file = file;
         this.field = field;
         this.module = module;
+        this.tensorShapes = tensorShapes;
     }
 
     /**
@@ -47,6 +50,7 @@ public final class TorchScriptPart implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new InvalidBundleException(file, field, "the " + role + " part is missing");
         }
+        ArchiveIntegrity.checkArchive(file, field); // CRCs and lengths: LibTorch checks neither
         JitModule module;
         try {
             module = torch.load(file.toString(), new DeviceOptional(context.torchDevice()), false);
@@ -57,6 +61,8 @@ public final class TorchScriptPart implements AutoCloseable {
         // Keep the module out of whatever PointerScope the caller has open: it lives until close().
         module.retainReference();
         try {
+            // Before anything reads a tensor: a short record would be read past its end.
+            Map<String, long[]> shapes = ArchiveIntegrity.checkTensors(module, file, field);
             if (!module.find_method("forward").has_value()) {
                 throw new InvalidBundleException(file, field, "has no forward method; a " + role + " part needs forward"
                         + signature);
@@ -68,7 +74,7 @@ public final class TorchScriptPart implements AutoCloseable {
                         + " part takes " + inputs + ": forward" + signature);
             }
             ModulePreparation.prepare(module, context.modelDtype());
-            return new TorchScriptPart(role, file, field, module);
+            return new TorchScriptPart(role, file, field, module, shapes);
         } catch (RuntimeException e) {
             module.releaseReference();
             if (e instanceof InvalidBundleException) {
@@ -121,6 +127,14 @@ public final class TorchScriptPart implements AutoCloseable {
     /** The manifest field that named this part, such as {@code parts.denoiser}. */
     public String field() {
         return field;
+    }
+
+    /**
+     * The shapes of the module's tensors (parameters, buffers, tensor attributes) by qualified name, as loaded,
+     * for load-time checks such as the text encoder's embedding table.
+     */
+    public Map<String, long[]> tensorShapes() {
+        return tensorShapes;
     }
 
     /** Frees the module. Idempotent. */
