@@ -39,11 +39,8 @@ public final class ClipTokenizer implements AutoCloseable {
     static final String CLIP_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
     static {
-        // DJL picks a CUDA build of its tokenizer library on GPU hosts and downloads it. The CPU build is in the jar
-        // and is all a tokenizer needs; nothing may download at run time.
-        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
-            System.setProperty("RUST_FLAVOR", "cpu");
-        }
+        // No network: no telemetry, no download of a CUDA tokenizer library. Before any DJL class initialises.
+        DjlSettings.apply();
     }
 
     private final HuggingFaceTokenizer tokenizer;
