@@ -76,4 +76,86 @@ class DamagedBundleTest {
         assertEquals("parts.denoiser", e.field().orElseThrow());
         assertMentions(e, largest.name(), "CRC-32");
     }
+
+    // ---- item 3: files of the bundle ----
+
+    private static final String SECRET = "root:x:0:0:secret-outside-the-bundle";
+
+    private Path outsideFile() throws IOException {
+        Path outside = temp.resolve("outside.txt");
+        if (!Files.exists(outside)) {
+            Files.writeString(outside, SECRET + "\n{\"" + SECRET + "\": 1}\n");
+        }
+        return outside;
+    }
+
+    @Test
+    void tokenizerFilesLinkedOutsideTheBundleAreRefusedWithoutQuotingThem() throws IOException {
+        for (String name : new String[] {"vocab.json", "merges.txt", "special_tokens_map.json",
+            "tokenizer_config.json", "tokenizer.json"}) {
+            bundle = TinyBundle.create(temp.resolve("bundle-" + name));
+            Path file = bundle.resolve("tokenizer").resolve(name);
+            Files.deleteIfExists(file);
+            Files.createSymbolicLink(file, outsideFile());
+            InvalidBundleException e = loadFails();
+            assertTrue(e.file().endsWith(name), name + ": " + e.getMessage());
+            assertMentions(e, "outside");
+            assertTrue(!e.getMessage().contains("secret") && !String.valueOf(e.getCause()).contains("secret"),
+                    name + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void aManifestLinkedOutsideTheBundleIsRefused() throws IOException {
+        tiny();
+        Files.delete(bundle.resolve("manifest.json"));
+        Files.createSymbolicLink(bundle.resolve("manifest.json"), outsideFile());
+        InvalidBundleException e = loadFails();
+        assertMentions(e, "manifest.json", "outside");
+        assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+
+        Files.delete(bundle.resolve("manifest.json"));
+        Files.createSymbolicLink(bundle.resolve("manifest.json"), Path.of("/dev/zero"));
+        assertMentions(loadFails(), "manifest.json", "outside"); // not OutOfMemoryError
+    }
+
+    @Test
+    void aManifestThatIsAFifoFailsInsteadOfHanging() throws Exception {
+        tiny();
+        Path manifest = bundle.resolve("manifest.json");
+        Files.delete(manifest);
+        Process mkfifo = new ProcessBuilder("mkfifo", manifest.toString()).start();
+        assertEquals(0, mkfifo.waitFor());
+        InvalidBundleException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(30), this::loadFails);
+        assertMentions(e, "manifest.json", "not a regular file");
+    }
+
+    @Test
+    void oversizedFilesAreRefusedBeforeParsing() throws IOException {
+        tiny();
+        Path manifest = bundle.resolve("manifest.json");
+        String json = Files.readString(manifest);
+        Files.writeString(manifest, json + " ".repeat((1 << 20) + 1));
+        assertMentions(loadFails(), "manifest.json", "more than the 1048576 bytes");
+
+        tiny2();
+        Path vocab = bundle.resolve("tokenizer/vocab.json");
+        String text = Files.readString(vocab);
+        Files.writeString(vocab, text + " ".repeat((16 << 20) + 1 - text.length()));
+        assertMentions(loadFails(), "vocab.json", "more than the 16777216 bytes");
+    }
+
+    @Test
+    void jsonSyntaxErrorsGiveThePositionNotTheText() throws IOException {
+        tiny();
+        Files.writeString(bundle.resolve("tokenizer/special_tokens_map.json"), "{\"bos_token\": " + SECRET);
+        InvalidBundleException e = loadFails();
+        assertMentions(e, "special_tokens_map.json", "not valid JSON", "line 1");
+        assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+    }
+
+    private void tiny2() {
+        bundle = TinyBundle.create(temp.resolve("bundle2"));
+    }
 }

@@ -20,24 +20,10 @@ public final class JsonFields {
     private final JsonObject object;
     private final Set<String> read = new java.util.HashSet<>();
 
-    /** Reads {@code file} as one JSON object. */
+    /** Reads {@code file} as one JSON object ({@link BundleFiles}: a regular file inside its folder, at most 1 MiB). */
     public static JsonFields read(Path file) {
-        String text;
-        try {
-            text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
-        }
-        JsonElement root;
-        try {
-            root = com.google.gson.JsonParser.parseString(text);
-        } catch (com.google.gson.JsonParseException e) {
-            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
-        }
-        if (!root.isJsonObject()) {
-            throw new InvalidBundleException(file, null, "expected a JSON object at the top level");
-        }
-        return new JsonFields(file, "", root.getAsJsonObject());
+        return new JsonFields(file, "", BundleFiles.readJsonObject(file.toAbsolutePath().getParent(), file, null,
+                BundleFiles.MAX_SMALL_JSON_BYTES));
     }
 
     /** Integers of an array field with {@code length} elements, each in {@code min..max}. */
@@ -178,7 +164,8 @@ public final class JsonFields {
         }
         JsonPrimitive p = e.getAsJsonPrimitive();
         if (p.isString()) {
-            return "the string \"" + p.getAsString() + "\"";
+            String text = p.getAsString();
+            return text.length() <= 40 ? "the string \"" + text + "\"" : "a string of " + text.length() + " characters";
         }
         if (p.isBoolean()) {
             return "the boolean " + p.getAsBoolean();

@@ -1,8 +1,5 @@
 package dev.instaflow.engine.bundle;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.Precision;
 import dev.instaflow.PredictionType;
@@ -10,10 +7,6 @@ import dev.instaflow.Sampler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,31 +31,18 @@ public final class ManifestReader {
 
     /** Reads {@code file}. @throws InvalidBundleException naming the file and field of the first problem */
     public static BundleManifest read(Path file) {
-        String json;
-        try {
-            json = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
+        if (!BundleFiles.present(file)) {
             throw new InvalidBundleException(file, null, "no bundle manifest here: a bundle directory must contain "
                     + BundleManifest.FILE_NAME + " (see docs/bundle-format.md; the `instaflow bundle` command"
                     + " writes one)");
-        } catch (IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
         }
-        return parse(file, json);
+        Path folder = file.toAbsolutePath().getParent();
+        return parse(file, BundleFiles.readText(folder, file, null, BundleFiles.MAX_MANIFEST_BYTES));
     }
 
     /** Parses manifest text; {@code file} is only used in messages. */
     public static BundleManifest parse(Path file, String json) {
-        JsonElement root;
-        try {
-            root = JsonParser.parseString(json);
-        } catch (JsonParseException e) {
-            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
-        }
-        if (!root.isJsonObject()) {
-            throw new InvalidBundleException(file, null, "expected a JSON object at the top level");
-        }
-        JsonFields top = new JsonFields(file, "", root.getAsJsonObject());
+        JsonFields top = new JsonFields(file, "", BundleFiles.parseObject(file, null, json));
 
         String format = top.string("format");
         if (!format.equals(BundleManifest.FORMAT)) {

@@ -10,6 +10,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.PromptTokens;
+import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.BundleManifest;
 
 import java.io.ByteArrayInputStream;
@@ -64,13 +65,13 @@ public final class ClipTokenizer implements AutoCloseable {
     public static ClipTokenizer load(Path folder, BundleManifest.Text framing) {
         Path tokenizerJson = folder.resolve("tokenizer.json");
         String json;
-        if (Files.isRegularFile(tokenizerJson)) {
-            json = readText(tokenizerJson);
+        if (BundleFiles.present(tokenizerJson)) {
+            json = BundleFiles.readText(folder, tokenizerJson, null, BundleFiles.MAX_TOKENIZER_JSON_BYTES);
         } else {
             Path vocabFile = folder.resolve("vocab.json");
             Path mergesFile = folder.resolve("merges.txt");
             for (Path required : new Path[] {vocabFile, mergesFile}) {
-                if (!Files.isRegularFile(required)) {
+                if (!BundleFiles.present(required)) {
                     throw new InvalidBundleException(required, null, "is missing: a tokenizer folder needs vocab.json"
                             + " and merges.txt (as in a diffusers snapshot), or a tokenizer.json");
                 }
@@ -215,25 +216,5 @@ public final class ClipTokenizer implements AutoCloseable {
         model.add("merges", mergeArray);
         root.add("model", model);
         return root.toString();
-    }
-
-    static String readText(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
-        }
-    }
-
-    static JsonObject parseObject(Path file, String text) {
-        try {
-            JsonElement e = JsonParser.parseString(text);
-            if (!e.isJsonObject()) {
-                throw new InvalidBundleException(file, null, "expected a JSON object");
-            }
-            return e.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
-        }
     }
 }
