@@ -19,6 +19,7 @@ import dev.instaflow.engine.sampling.VelocityRefiner;
 import dev.instaflow.engine.text.ClipTokenizer;
 import dev.instaflow.engine.text.TextConditioner;
 import dev.instaflow.engine.text.TextEncoder;
+import dev.instaflow.engine.text.TextEncoderVocabulary;
 import dev.instaflow.spi.GenerationPlan;
 import dev.instaflow.spi.LoadedModel;
 import org.bytedeco.javacpp.PointerScope;
@@ -80,11 +81,14 @@ public final class TorchModel implements LoadedModel {
                     ? Optional.of(push(opened, VelocityRefiner.load(bundle, device))) : Optional.empty();
 
             try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+                TextEncoderVocabulary.check(tokenizer, textEncoder, m.text(), bundle.manifestFile(), !device.isCuda());
                 textEncoder.validate(tokenizer, m);
                 denoiser.validate(m, m.prediction().type() == PredictionType.VELOCITY
                         ? m.prediction().timeScale() : m.prediction().timestep());
                 vae.validate(m);
                 refiner.ifPresent(r -> r.validate(m));
+            } catch (RuntimeException e) {
+                throw LoadFailures.asInvalidBundle(e, bundle.manifestFile());
             }
 
             // Weights were cast and probed on the device's default stream; generations run on pooled non-blocking

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -157,5 +160,114 @@ class DamagedBundleTest {
 
     private void tiny2() {
         bundle = TinyBundle.create(temp.resolve("bundle2"));
+    }
+
+    // ---- item 4: a tokenizer that disagrees with the manifest or the text encoder ----
+
+    @Test
+    void markerIdsThatContradictTheTokenizerFail() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("text").addProperty("bos_id", 320));
+        InvalidBundleException e = loadFails();
+        assertEquals("text.bos_id", e.field().orElseThrow());
+        assertMentions(e, "<|startoftext|>", "49406", "320");
+        editManifest(j -> {
+            j.getAsJsonObject("text").addProperty("bos_id", 49406);
+            j.getAsJsonObject("text").addProperty("eos_id", 49406);
+        });
+        assertEquals("text.eos_id", loadFails().field().orElseThrow());
+    }
+
+    private List<String> mergeLines() throws IOException {
+        return new ArrayList<>(Files.readAllLines(bundle.resolve("tokenizer/merges.txt")));
+    }
+
+    @Test
+    void anEmptiedOrTruncatedMergesFileFails() throws IOException {
+        tiny();
+        List<String> lines = mergeLines();
+        Files.writeString(bundle.resolve("tokenizer/merges.txt"), "#version: 0.2\n");
+        assertMentions(loadFails(), "merges.txt", "produced by no merge");
+        tiny2();
+        Files.write(bundle.resolve("tokenizer/merges.txt"), lines.subList(0, 20000));
+        assertMentions(loadFails(), "merges.txt", "produced by no merge");
+    }
+
+    @Test
+    void aReversedMergesFileFails() throws IOException {
+        tiny();
+        List<String> lines = mergeLines();
+        List<String> reversed = new ArrayList<>(lines.subList(1, lines.size()));
+        Collections.reverse(reversed);
+        reversed.add(0, lines.get(0));
+        Files.write(bundle.resolve("tokenizer/merges.txt"), reversed);
+        assertMentions(loadFails(), "merges.txt", "out of order");
+    }
+
+    private void editVocab(Consumer<JsonObject> edit) throws IOException {
+        Path file = bundle.resolve("tokenizer/vocab.json");
+        JsonObject vocab = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        edit.accept(vocab);
+        Files.writeString(file, vocab.toString());
+    }
+
+    @Test
+    void aDuplicateOrNonNumericVocabularyIdFails() throws IOException {
+        tiny();
+        editVocab(v -> v.addProperty("cat</w>", 320));
+        assertMentions(loadFails(), "vocab.json", "reuses id 320");
+        tiny2();
+        editVocab(v -> v.add("cat</w>", new com.google.gson.JsonArray()));
+        assertMentions(loadFails(), "vocab.json", "not an integer");
+    }
+
+    @Test
+    void idsBeyondTheTextEncodersEmbeddingTableFail() throws IOException {
+        tiny();
+        editVocab(v -> v.addProperty("zzzz</w>", 50000));
+        Files.writeString(bundle.resolve("tokenizer/merges.txt"), "z z\nzz zz</w>\nz z</w>\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        editVocab(v -> {
+            v.addProperty("zz", 50001);
+            v.addProperty("zz</w>", 50002);
+        });
+        InvalidBundleException e = loadFails();
+        assertMentions(e, "49408 rows", "50002", "another text encoder");
+    }
+
+    @Test
+    void anotherVocabularyFails() throws IOException {
+        tiny();
+        // A consistent tokenizer of 1002 tokens (CLIP's first 1000 and its markers renumbered 1000 and 1001) with a
+        // manifest that agrees with it: it belongs to another text encoder than this one of 49408 rows.
+        List<String> lines = mergeLines();
+        editVocab(v -> {
+            List<String> drop = new ArrayList<>();
+            v.entrySet().forEach(en -> {
+                if (en.getValue().getAsLong() >= 1000) {
+                    drop.add(en.getKey());
+                }
+            });
+            drop.forEach(v::remove);
+            v.addProperty("<|startoftext|>", 1000);
+            v.addProperty("<|endoftext|>", 1001);
+        });
+        Files.write(bundle.resolve("tokenizer/merges.txt"), lines.subList(0, 1 + 1000 - 512));
+        editManifest(j -> {
+            j.getAsJsonObject("text").addProperty("bos_id", 1000);
+            j.getAsJsonObject("text").addProperty("eos_id", 1001);
+            j.getAsJsonObject("text").addProperty("pad_id", 1001);
+        });
+        InvalidBundleException e = loadFails();
+        assertMentions(e, "1002 tokens", "49408 rows", "another text encoder");
+    }
+
+    @Test
+    void aMaxLengthOtherThanTheEncodersPositionTableFails() throws IOException {
+        tiny();
+        editManifest(j -> j.getAsJsonObject("text").addProperty("max_length", 76));
+        InvalidBundleException e = loadFails();
+        assertEquals("text.max_length", e.field().orElseThrow());
+        assertMentions(e, "expected 77");
     }
 }

@@ -47,12 +47,24 @@ public final class ClipTokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final BundleManifest.Text framing;
     private final Path folder;
+    private final long largestId;
     private volatile boolean closed;
 
-    private ClipTokenizer(HuggingFaceTokenizer tokenizer, BundleManifest.Text framing, Path folder) {
+    private ClipTokenizer(HuggingFaceTokenizer tokenizer, BundleManifest.Text framing, Path folder, long largestId) {
         this.tokenizer = tokenizer;
         this.framing = framing;
         this.folder = folder;
+        this.largestId = largestId;
+    }
+
+    /** The largest id of the vocabulary (special tokens included): no id this tokenizer gives is larger. */
+    public long largestId() {
+        return largestId;
+    }
+
+    /** The folder the tokenizer was loaded from. */
+    public Path folder() {
+        return folder;
     }
 
     /**
@@ -79,16 +91,19 @@ public final class ClipTokenizer implements AutoCloseable {
             json = null;
         }
         JsonObject vocab = ClipTokenizerFiles.vocabulary(folder);
-        checkFraming(folder, vocab, framing);
+        long largestId = checkFraming(folder, vocab, framing);
         if (json == null) {
-            json = clipTokenizerJson(vocab, ClipTokenizerFiles.merges(folder.resolve(ClipTokenizerFiles.MERGES)), SpecialTokens.read(folder),
-                    folder.resolve("vocab.json"));
+            Path mergesFile = folder.resolve(ClipTokenizerFiles.MERGES);
+            List<String> merges = ClipTokenizerFiles.merges(mergesFile);
+            SpecialTokens special = SpecialTokens.read(folder);
+            BpeConsistency.check(folder.resolve(ClipTokenizerFiles.VOCAB), mergesFile, vocab, merges, special.all());
+            json = clipTokenizerJson(vocab, merges, special, folder.resolve(ClipTokenizerFiles.VOCAB));
         }
         try {
             HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
                     new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new ClipTokenizer(tok, framing, folder);
+            return new ClipTokenizer(tok, framing, folder, largestId);
         } catch (IOException | RuntimeException e) {
             throw new InvalidBundleException(folder, null, "the tokenizer could not be built: " + e.getMessage(), e);
         }
@@ -130,7 +145,8 @@ public final class ClipTokenizer implements AutoCloseable {
         }
     }
 
-    private static void checkFraming(Path folder, JsonObject vocab, BundleManifest.Text framing) {
+    /** Checks the manifest's framing ids against the vocabulary; returns the vocabulary's largest id. */
+    private static long checkFraming(Path folder, JsonObject vocab, BundleManifest.Text framing) {
         long largestId = vocab.entrySet().stream().mapToLong(e -> e.getValue().getAsLong()).max().orElse(-1);
         for (long id : new long[] {framing.bosId(), framing.eosId(), framing.padId()}) {
             if (id > largestId) {
@@ -139,6 +155,11 @@ public final class ClipTokenizer implements AutoCloseable {
             }
         }
         SpecialTokens special = SpecialTokens.read(folder);
+        // The markers frame every prompt; a wrong id silently changes every image.
+        checkMarker(folder, vocab, "text.bos_id", "begin", special.bos().orElse(TokenizerFraming.DEFAULT_BOS),
+                framing.bosId());
+        checkMarker(folder, vocab, "text.eos_id", "end", special.eos().orElse(TokenizerFraming.DEFAULT_EOS),
+                framing.eosId());
         special.pad().ifPresent(pad -> {
             JsonElement padId = vocab.get(pad);
             if (padId != null && padId.getAsLong() != framing.padId()) {
@@ -148,6 +169,21 @@ public final class ClipTokenizer implements AutoCloseable {
                                 + " (SD 1.5 pads with 49407, SD 2.x with 0)");
             }
         });
+        return largestId;
+    }
+
+    private static void checkMarker(Path folder, JsonObject vocab, String field, String which, String token,
+                                    long manifestId) {
+        JsonElement id = vocab.get(token);
+        if (id == null) {
+            throw new InvalidBundleException(folder, field, "the vocabulary has no " + which + " marker \"" + token
+                    + "\" (declared by the folder's special-token files, or CLIP's default)");
+        }
+        if (id.getAsLong() != manifestId) {
+            throw new InvalidBundleException(folder, field, "the manifest's " + field + " is " + manifestId + " but"
+                    + " the tokenizer's " + which + " marker \"" + token + "\" has id " + id.getAsLong()
+                    + "; a wrong marker id silently changes every image (CLIP: bos 49406, eos 49407)");
+        }
     }
 
     /** The tokenizer.json transformers' CLIPConverter would write for these files. */

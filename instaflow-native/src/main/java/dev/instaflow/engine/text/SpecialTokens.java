@@ -34,6 +34,16 @@ record SpecialTokens(Optional<String> bos, Optional<String> eos, Optional<String
                 first(map, config, "unk_token"), pad, padSource);
     }
 
+    /** The declared special tokens, and CLIP's default markers. */
+    java.util.Set<String> all() {
+        java.util.Set<String> all = new java.util.HashSet<>(java.util.List.of(TokenizerFraming.DEFAULT_BOS,
+                TokenizerFraming.DEFAULT_EOS));
+        for (Optional<String> t : java.util.List.of(bos, eos, unk, pad)) {
+            t.ifPresent(all::add);
+        }
+        return all;
+    }
+
     private static Optional<String> first(JsonObject map, JsonObject config, String key) {
         return content(map, key).or(() -> content(config, key));
     }

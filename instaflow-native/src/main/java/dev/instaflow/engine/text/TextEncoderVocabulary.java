@@ -1,0 +1,93 @@
+package dev.instaflow.engine.text;
+
+import dev.instaflow.InferenceException;
+import dev.instaflow.InvalidBundleException;
+import dev.instaflow.PromptTokens;
+import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.runtime.TorchScriptPart;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Checks at load that the tokenizer and the manifest fit the text encoder, before any id reaches it: a tokenizer
+ * made for another text encoder (another vocabulary size), ids beyond the embedding table, or a {@code
+ * text.max_length} other than the encoder's position table would otherwise load and generate different images, or
+ * index outside a table in native code. What it compares, when the encoder has it (Hugging Face CLIP names):
+ *
+ * <ul>
+ * <li>the token embedding ({@code ...token_embedding.weight}, {@code [V, D]}): V must be the tokenizer's largest id
+ * plus one. Compared in Java, so no id beyond the table is ever fed to the encoder;
+ * <li>the position embedding ({@code ...position_embedding.weight}, {@code [L, D]}): L must be {@code text.max_length}.
+ * </ul>
+ *
+ * A text encoder without such tables (one built in Java, say) is probed instead, on the CPU only, with a prompt row
+ * holding the tokenizer's largest id: LibTorch's CPU kernels refuse an index out of range with an exception, while
+ * on CUDA it is a device-side assert that ruins the process's CUDA context, so the probe is never run there.
+ */
+public final class TextEncoderVocabulary {
+    private static final List<String> TOKEN_TABLES = List.of("token_embedding.weight", "embed_tokens.weight",
+            "word_embeddings.weight", "wte.weight");
+    private static final List<String> POSITION_TABLES = List.of("position_embedding.weight", "embed_positions.weight",
+            "wpe.weight");
+
+    private TextEncoderVocabulary() {
+    }
+
+    /**
+     * @param probeOnCpu whether the encoder may be probed with the largest id (only on the CPU)
+     * @throws InvalidBundleException naming the file and field that disagree
+     */
+    public static void check(ClipTokenizer tokenizer, TextEncoder encoder, BundleManifest.Text text,
+                             Path manifestFile, boolean probeOnCpu) {
+        TorchScriptPart part = encoder.part();
+        Map<String, long[]> shapes = part.tensorShapes();
+        long vocabularySize = tokenizer.largestId() + 1;
+        Optional<Map.Entry<String, long[]>> tokens = table(shapes, TOKEN_TABLES);
+        if (tokens.isPresent()) {
+            long rows = tokens.get().getValue()[0];
+            if (rows != vocabularySize) {
+                throw new InvalidBundleException(tokenizer.folder(), "parts.tokenizer", "the tokenizer's ids run to "
+                        + tokenizer.largestId() + " (" + vocabularySize + " tokens) but the text encoder's embedding"
+                        + " table " + tokens.get().getKey() + " (" + part.file().getFileName() + ") has " + rows
+                        + " rows: the tokenizer belongs to another text encoder");
+            }
+        }
+        table(shapes, POSITION_TABLES).ifPresent(positions -> {
+            long rows = positions.getValue()[0];
+            if (rows != text.maxLength()) {
+                throw new InvalidBundleException(manifestFile, "text.max_length", "expected " + rows + ", the length of"
+                        + " the text encoder's position table " + positions.getKey() + " ("
+                        + part.file().getFileName() + "), got " + text.maxLength());
+            }
+        });
+        if (tokens.isEmpty() && probeOnCpu) {
+            probe(tokenizer, encoder, text);
+        }
+    }
+
+    private static Optional<Map.Entry<String, long[]>> table(Map<String, long[]> shapes, List<String> suffixes) {
+        return shapes.entrySet().stream()
+                .filter(e -> e.getValue().length == 2 && suffixes.stream().anyMatch(s -> e.getKey().equals(s)
+                        || e.getKey().endsWith("." + s)))
+                .findFirst();
+    }
+
+    private static void probe(ClipTokenizer tokenizer, TextEncoder encoder, BundleManifest.Text text) {
+        long[] ids = new long[text.maxLength()];
+        Arrays.fill(ids, text.padId());
+        ids[0] = text.bosId();
+        ids[1] = tokenizer.largestId();
+        ids[2] = text.eosId();
+        try {
+            encoder.encode(new TokenizedBatch(ids, text.maxLength(), List.of(new PromptTokens("", 1, 1))));
+        } catch (InferenceException e) {
+            throw new InvalidBundleException(encoder.part().file(), encoder.part().field(), "fails on id "
+                    + tokenizer.largestId() + ", the largest the tokenizer gives (" + e.getMessage() + "): the"
+                    + " tokenizer belongs to another text encoder", e);
+        }
+    }
+}
