@@ -15,6 +15,7 @@ import dev.instaflow.engine.noise.NoiseSource;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.DeviceExecution;
 import dev.instaflow.engine.runtime.FiniteCheck;
+import dev.instaflow.engine.runtime.MemoryEstimate;
 import dev.instaflow.engine.runtime.NativeErrors;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.sampling.Denoiser;
@@ -63,6 +64,9 @@ final class GenerationPipeline {
     }
 
     Generation run(GenerationPlan plan, ProgressListener listener, PipelineTrace trace) {
+        // Before any work: a size the manifest admits may still need more memory than there is.
+        MemoryEstimate.check(plan.batchSize(), plan.guided(), plan.width(), plan.height(),
+                manifest.latent().vaeScaleFactor(), device.precision(), device.isCuda());
         try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode();
              DeviceExecution execution = device.begin()) {
             FiniteCheck finite = new FiniteCheck();

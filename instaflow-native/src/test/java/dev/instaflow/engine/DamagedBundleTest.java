@@ -270,4 +270,28 @@ class DamagedBundleTest {
         assertEquals("text.max_length", e.field().orElseThrow());
         assertMentions(e, "expected 77");
     }
+
+    // ---- item 5: values that used to escape as other exception types, or load and compute garbage ----
+
+    @Test
+    void extremeNumbersAreInvalidBundleExceptionsNamingTheField() throws IOException {
+        tiny();
+        String manifest = Files.readString(bundle.resolve("manifest.json"));
+        // Gson refuses to parse an exponent this large (NumberFormatException before)
+        String huge = manifest.replaceFirst("\"channels\"\\s*:\\s*4", "\"channels\": 1e100000");
+        assertTrue(huge.contains("1e100000"));
+        Files.writeString(bundle.resolve("manifest.json"), huge);
+        InvalidBundleException e = loadFails();
+        assertEquals("latent.channels", e.field().orElseThrow());
+        assertMentions(e, "expected an integer");
+
+        Files.writeString(bundle.resolve("manifest.json"), manifest);
+        editManifest(j -> j.getAsJsonObject("prediction").addProperty("time_scale", 1e308)); // LibTorch overflow before
+        assertEquals("prediction.time_scale", loadFails().field().orElseThrow());
+        editManifest(j -> {
+            j.getAsJsonObject("prediction").addProperty("time_scale", 1000);
+            j.getAsJsonObject("latent").addProperty("scaling_factor", 1e30); // decoded near-zero latents before
+        });
+        assertEquals("latent.scaling_factor", loadFails().field().orElseThrow());
+    }
 }

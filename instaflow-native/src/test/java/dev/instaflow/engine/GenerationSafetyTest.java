@@ -39,11 +39,15 @@ class GenerationSafetyTest {
 
     @Test
     void aDecodedImageThatIsNotFiniteFailsNamingTheStage() throws IOException {
-        Path bundle = tiny(j -> j.getAsJsonObject("latent").addProperty("scaling_factor", 1e-30));
+        Path bundle = tiny(j -> { });
+        nanPart(bundle.resolve("vae_decoder.pt"), "NanDecoder",
+                "def forward(self, z: Tensor) -> Tensor:\n"
+                        + "    x = torch.zeros([z.size(0), 3, z.size(2) * 2, z.size(3) * 2])\n"
+                        + "    return x / x\n");
         try (InstaFlow model = InstaFlow.load(bundle, TestSettings.loadOptions())) {
             InferenceException e = assertThrows(InferenceException.class,
                     () -> model.generate(GenerationRequest.builder().prompt("a photo of a cat").seed(1).build()));
-            assertTrue(e.getMessage().contains("decoded image") && e.getMessage().contains("NaN or infinite"),
+            assertTrue(e.getMessage().startsWith("the decoded image") && e.getMessage().contains("NaN or infinite"),
                     e.getMessage());
         }
     }
@@ -99,6 +103,57 @@ class GenerationSafetyTest {
                 Thread.interrupted();
             }
             model.generate(GenerationRequest.builder().prompt("a cat").seed(1).build()); // still usable
+        }
+    }
+
+    @Test
+    void aSizeThatCannotFitInMemoryIsRefusedUpFront() throws IOException {
+        Path bundle = tiny(j -> j.getAsJsonObject("limits").addProperty("max_size", 2048));
+        try (InstaFlow model = InstaFlow.load(bundle, TestSettings.loadOptions())) {
+            long start = System.nanoTime();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> model.generate(GenerationRequest.builder().prompt("a cat").size(2048, 2048).seed(1).build()));
+            assertTrue(e.getMessage().contains("needs at least 4.0 TiB") && e.getMessage().contains("available"),
+                    e.getMessage());
+            assertTrue(System.nanoTime() - start < 2_000_000_000L, "refused before any work");
+            model.generate(GenerationRequest.builder().prompt("a cat").size(64, 64).seed(1).build()); // fits
+        }
+    }
+
+    @Test
+    void theMemoryLimitCanBeConfigured() throws IOException {
+        Path bundle = tiny(j -> { });
+        try (InstaFlow model = InstaFlow.load(bundle, TestSettings.loadOptions())) {
+            System.setProperty(dev.instaflow.engine.runtime.MemoryEstimate.LIMIT_PROPERTY, "1m");
+            try {
+                // 64x64: 1 x (32x32)^2 x 4 bytes = 4 MiB > 1 MiB
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> model.generate(GenerationRequest.builder().prompt("a").size(64, 64).seed(1).build()));
+                assertTrue(e.getMessage().contains("-Dinstaflow.memory.limit=1m"), e.getMessage());
+            } finally {
+                System.clearProperty(dev.instaflow.engine.runtime.MemoryEstimate.LIMIT_PROPERTY);
+            }
+        }
+    }
+
+    private static void nanPart(Path file, String name, String forward) {
+        try (dev.instaflow.engine.authoring.ScriptModuleBuilder b =
+                     new dev.instaflow.engine.authoring.ScriptModuleBuilder(name)) {
+            b.define(forward).save(file);
+        }
+    }
+
+    @Test
+    void textEmbeddingsThatAreNotFiniteFailNamingTheStage() throws IOException {
+        Path bundle = tiny(j -> { });
+        nanPart(bundle.resolve("text_encoder.pt"), "NanTextEncoder",
+                "def forward(self, input_ids: Tensor) -> Tensor:\n"
+                        + "    x = torch.zeros([input_ids.size(0), input_ids.size(1), 32])\n"
+                        + "    return x / x\n");
+        try (InstaFlow model = InstaFlow.load(bundle, TestSettings.loadOptions())) {
+            InferenceException e = assertThrows(InferenceException.class,
+                    () -> model.generate(GenerationRequest.builder().prompt("a cat").seed(1).build()));
+            assertTrue(e.getMessage().startsWith("the text embeddings"), e.getMessage());
         }
     }
 }

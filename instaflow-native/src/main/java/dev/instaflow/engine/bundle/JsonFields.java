@@ -101,6 +101,19 @@ public final class JsonFields {
         return v;
     }
 
+    /**
+     * A number in {@code min..max}; {@code why} says where the range comes from (a value outside it cannot be a real
+     * model's and would compute garbage or overflow float32).
+     */
+    public double number(String key, double min, double max, String why) {
+        double v = number(key);
+        if (v < min || v > max) {
+            throw error(key, "expected a number " + (v <= 0 && min > 0 ? "> 0, " : "") + "in " + min + ".." + max
+                    + " (" + why + "), got " + v);
+        }
+        return v;
+    }
+
     public double positiveNumber(String key) {
         double v = number(key);
         if (v <= 0) {
@@ -114,12 +127,14 @@ public final class JsonFields {
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
             throw error(key, "expected an integer, got " + describe(e));
         }
-        java.math.BigDecimal d = e.getAsBigDecimal();
         long v;
         try {
-            v = d.longValueExact();
-        } catch (ArithmeticException notIntegral) {
-            throw error(key, "expected an integer, got " + e);
+            v = e.getAsBigDecimal().longValueExact();
+        } catch (ArithmeticException | NumberFormatException notAnInteger) {
+            // Fractions, values beyond 64 bits, and numbers Gson refuses to parse (1e100000: too large an exponent)
+            String text = e.toString();
+            throw error(key, "expected an integer in " + min + ".." + max + ", got "
+                    + (text.length() <= 40 ? text : "a number of " + text.length() + " characters"));
         }
         if (v < min || v > max) {
             throw error(key, "expected an integer in " + min + ".." + max + ", got " + v);

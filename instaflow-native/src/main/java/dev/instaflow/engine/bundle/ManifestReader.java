@@ -25,6 +25,16 @@ public final class ManifestReader {
     static final int DEFAULT_MAX_SIZE = 2048;
     static final int DEFAULT_MAX_BATCH = 16;
     static final int DEFAULT_MAX_STEPS = 1000;
+    /**
+     * Ranges of the manifest's real-valued model constants. Values outside are no real model's, and inside LibTorch
+     * they overflow float32 (a time scale of 1e308) or silently compute another image (a scaling factor of 1e30
+     * decodes near-zero latents), so they fail at load.
+     */
+    static final double MIN_TIME_SCALE = 1e-3;
+    static final double MAX_TIME_SCALE = 1e6;
+    static final double MIN_SCALING_FACTOR = 1e-3;
+    static final double MAX_SCALING_FACTOR = 1e3;
+    static final double MAX_GUIDANCE = 1000;
 
     private ManifestReader() {
     }
@@ -72,12 +82,10 @@ public final class ManifestReader {
         PredictionType type = parseEnum(p, "type", PredictionType::parse);
         BundleManifest.Prediction prediction;
         if (type == PredictionType.VELOCITY) {
-            prediction = new BundleManifest.Prediction(type, p.positiveNumber("time_scale"), 0, 0);
+            prediction = new BundleManifest.Prediction(type, p.number("time_scale", MIN_TIME_SCALE, MAX_TIME_SCALE,
+                    "InstaFlow and 2-Rectified Flow use 1000, flows on t in [0, 1] use 1"), 0, 0);
         } else {
-            double timestep = p.number("timestep");
-            if (timestep < 0) {
-                throw p.error("timestep", "expected a timestep >= 0, got " + timestep);
-            }
+            double timestep = p.number("timestep", 0, MAX_TIME_SCALE, "SwiftBrush uses 999");
             double alphaBar = p.number("alpha_bar");
             if (!(alphaBar > 0 && alphaBar < 1)) {
                 throw p.error("alpha_bar", "expected a cumulative alpha strictly between 0 and 1, got " + alphaBar);
@@ -88,7 +96,8 @@ public final class ManifestReader {
         JsonFields l = top.object("latent");
         sections.add(l);
         BundleManifest.Latent latent = new BundleManifest.Latent(l.integer("channels", 1, 4096),
-                l.integer("vae_scale_factor", 1, 64), l.positiveNumber("scaling_factor"));
+                l.integer("vae_scale_factor", 1, 64), l.number("scaling_factor", MIN_SCALING_FACTOR,
+                MAX_SCALING_FACTOR, "real latent spaces use 0.13 (SDXL) to 1.5 (SD3); SD 1.5 and 2.x use 0.18215"));
 
         JsonFields i = top.object("image");
         sections.add(i);
@@ -122,10 +131,7 @@ public final class ManifestReader {
             throw s.error("sampler", e.getMessage());
         }
         int steps = s.integer("steps", 1, 100_000);
-        double guidance = s.number("guidance");
-        if (guidance < 0) {
-            throw s.error("guidance", "expected a guidance scale >= 0, got " + guidance);
-        }
+        double guidance = s.number("guidance", 0, MAX_GUIDANCE, "a guidance scale; models run at 0 to about 20");
         BundleManifest.Sampling sampling = new BundleManifest.Sampling(sampler, steps, guidance,
                 s.string("negative_prompt", ""));
 
