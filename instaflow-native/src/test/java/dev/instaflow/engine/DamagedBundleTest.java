@@ -232,7 +232,7 @@ class DamagedBundleTest {
             v.addProperty("zz</w>", 50002);
         });
         InvalidBundleException e = loadFails();
-        assertMentions(e, "49408 rows", "50002", "another text encoder");
+        assertMentions(e, "49408 rows", "ids up to 50002", "another text encoder");
     }
 
     @Test
@@ -260,6 +260,20 @@ class DamagedBundleTest {
         });
         InvalidBundleException e = loadFails();
         assertMentions(e, "1002 tokens", "49408 rows", "another text encoder");
+
+        // The same subset keeping CLIP's ids (sparse: 1000 tokens and the markers at 49406, 49407)
+        tiny2();
+        editVocab(v -> {
+            List<String> drop = new ArrayList<>();
+            v.entrySet().forEach(en -> {
+                if (en.getValue().getAsLong() >= 1000 && en.getValue().getAsLong() < 49406) {
+                    drop.add(en.getKey());
+                }
+            });
+            drop.forEach(v::remove);
+        });
+        Files.write(bundle.resolve("tokenizer/merges.txt"), lines.subList(0, 1 + 1000 - 512));
+        assertMentions(loadFails(), "1002 tokens with ids up to 49407", "49408 rows");
     }
 
     @Test

@@ -48,13 +48,21 @@ public final class ClipTokenizer implements AutoCloseable {
     private final BundleManifest.Text framing;
     private final Path folder;
     private final long largestId;
+    private final int vocabularySize;
     private volatile boolean closed;
 
-    private ClipTokenizer(HuggingFaceTokenizer tokenizer, BundleManifest.Text framing, Path folder, long largestId) {
+    private ClipTokenizer(HuggingFaceTokenizer tokenizer, BundleManifest.Text framing, Path folder, long largestId,
+                          int vocabularySize) {
         this.tokenizer = tokenizer;
         this.framing = framing;
         this.folder = folder;
         this.largestId = largestId;
+        this.vocabularySize = vocabularySize;
+    }
+
+    /** The number of tokens of the vocabulary (special tokens included); ids are unique, so at most largestId + 1. */
+    public int vocabularySize() {
+        return vocabularySize;
     }
 
     /** The largest id of the vocabulary (special tokens included): no id this tokenizer gives is larger. */
@@ -103,7 +111,7 @@ public final class ClipTokenizer implements AutoCloseable {
             HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
                     new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new ClipTokenizer(tok, framing, folder, largestId);
+            return new ClipTokenizer(tok, framing, folder, largestId, vocab.size());
         } catch (IOException | RuntimeException e) {
             throw new InvalidBundleException(folder, null, "the tokenizer could not be built: " + e.getMessage(), e);
         }

@@ -19,8 +19,9 @@ import java.util.Optional;
  * index outside a table in native code. What it compares, when the encoder has it (Hugging Face CLIP names):
  *
  * <ul>
- * <li>the token embedding ({@code ...token_embedding.weight}, {@code [V, D]}): V must be the tokenizer's largest id
- * plus one. Compared in Java, so no id beyond the table is ever fed to the encoder;
+ * <li>the token embedding ({@code ...token_embedding.weight}, {@code [V, D]}): the tokenizer must have exactly the
+ * ids 0..V-1 (V tokens, the largest id V-1). Compared in Java, so no id beyond the table is ever fed to the
+ * encoder, and a subset of the vocabulary (another tokenizer's) is refused as well;
  * <li>the position embedding ({@code ...position_embedding.weight}, {@code [L, D]}): L must be {@code text.max_length}.
  * </ul>
  *
@@ -45,15 +46,16 @@ public final class TextEncoderVocabulary {
                              Path manifestFile, boolean probeOnCpu) {
         TorchScriptPart part = encoder.part();
         Map<String, long[]> shapes = part.tensorShapes();
-        long vocabularySize = tokenizer.largestId() + 1;
         Optional<Map.Entry<String, long[]>> tokens = table(shapes, TOKEN_TABLES);
         if (tokens.isPresent()) {
             long rows = tokens.get().getValue()[0];
-            if (rows != vocabularySize) {
-                throw new InvalidBundleException(tokenizer.folder(), "parts.tokenizer", "the tokenizer's ids run to "
-                        + tokenizer.largestId() + " (" + vocabularySize + " tokens) but the text encoder's embedding"
-                        + " table " + tokens.get().getKey() + " (" + part.file().getFileName() + ") has " + rows
-                        + " rows: the tokenizer belongs to another text encoder");
+            // Ids are unique (checked when the vocabulary was read), so both equal means exactly ids 0..rows-1.
+            if (rows != tokenizer.largestId() + 1 || rows != tokenizer.vocabularySize()) {
+                throw new InvalidBundleException(tokenizer.folder(), "parts.tokenizer", "the tokenizer has "
+                        + tokenizer.vocabularySize() + " tokens with ids up to " + tokenizer.largestId() + " but the"
+                        + " text encoder's embedding table " + tokens.get().getKey() + " ("
+                        + part.file().getFileName() + ") has " + rows + " rows, one per token: the tokenizer"
+                        + " belongs to another text encoder");
             }
         }
         table(shapes, POSITION_TABLES).ifPresent(positions -> {
