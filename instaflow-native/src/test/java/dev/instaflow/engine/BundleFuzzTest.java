@@ -131,6 +131,10 @@ class BundleFuzzTest {
                             + detail);
                 }
                 deleteTree(dir);
+                if ((i + 1) % 25 == 0 && i + 1 < cases) { // a partial table, in case a long run is stopped
+                    Files.writeString(Path.of("target", "fuzz-report.md"), "(partial) " + report(i + 1, seed,
+                            (System.nanoTime() - start) / 1e9, counts, byKind, failures));
+                }
             }
         } finally {
             worker.shutdownNow();

@@ -140,6 +140,7 @@ public final class BundleFiles {
 
     private static InvalidBundleException tooLarge(Path file, String field, long size, long limit) {
         return new InvalidBundleException(file, field, "is " + size + " bytes, more than the " + limit + " bytes"
-                + " (" + (limit >> 20) + " MiB) the SDK reads from such a file; is it the right file?");
+                + (limit >= 1 << 20 ? " (" + (limit >> 20) + " MiB)" : "") + " the SDK reads from such a file; is it"
+                + " the right file?");
     }
 }

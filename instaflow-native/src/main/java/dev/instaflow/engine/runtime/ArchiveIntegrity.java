@@ -1,8 +1,8 @@
 package dev.instaflow.engine.runtime;
 
 import dev.instaflow.InvalidBundleException;
-import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.GenericList;
+import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.NamedIValue;
 import org.bytedeco.pytorch.Tensor;
@@ -22,8 +22,8 @@ import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
@@ -181,7 +181,7 @@ public final class ArchiveIntegrity {
                 checkNested(value, name, file, field, 0);
             }
         }
-        return shapes;
+        return Collections.unmodifiableMap(shapes);
     }
 
     private static void checkNested(IValue value, String name, Path file, String field, int depth) {

@@ -6,7 +6,6 @@ import dev.instaflow.InvalidBundleException;
 import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.BundleManifest;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
