@@ -1,11 +1,19 @@
 package dev.instaflow;
 
-/** A {@link ProgressListener} asked to stop. Nothing was returned and no native memory was kept. */
+/**
+ * A generation stopped before it finished: a {@link ProgressListener} asked to stop, or the generating thread was
+ * interrupted (the interrupt flag is then left set). Nothing was returned and no native memory was kept.
+ */
 public class GenerationCancelledException extends InstaFlowException {
     private final Progress progress;
 
     public GenerationCancelledException(Progress progress) {
-        super("generation cancelled by the progress listener at " + progress);
+        this(progress, "cancelled by the progress listener");
+    }
+
+    /** @param reason why it stopped, e.g. "the generating thread was interrupted" */
+    public GenerationCancelledException(Progress progress, String reason) {
+        super("generation " + (reason.startsWith("cancelled") ? reason : "cancelled: " + reason) + " at " + progress);
         this.progress = progress;
     }
 

@@ -28,12 +28,13 @@ final class RequestResolver {
         checkSize("width", width, model);
         checkSize("height", height, model);
 
-        int batch = request.prompts().size() * request.imagesPerPrompt();
-        if (batch > model.maxBatch()) {
+        long images = (long) request.prompts().size() * request.imagesPerPrompt(); // never overflows: int × int
+        if (images > model.maxBatch()) {
             throw new IllegalArgumentException("batch of " + request.prompts().size() + " prompt(s) x "
-                    + request.imagesPerPrompt() + " image(s) = " + batch + " exceeds the model's limit of "
+                    + request.imagesPerPrompt() + " image(s) = " + images + " exceeds the model's limit of "
                     + model.maxBatch() + " images per call");
         }
+        int batch = (int) images;
 
         Optional<LatentNoise> noise = request.noise();
         noise.ifPresent(n -> checkNoise(n, batch, width, height, model));

@@ -74,6 +74,13 @@ class RequestResolverTest {
     }
 
     @Test
+    void aBatchWhoseProductOverflowsAnIntIsRefused() {
+        // 4 x 2^30 is 2^32, 0 in int arithmetic: it used to slip past max_batch.
+        assertMessage(() -> resolve(GenerationRequest.builder().prompts("a", "b", "c", "d").imagesPerPrompt(1 << 30),
+                model()), "= 4294967296 exceeds the model's limit of 8");
+    }
+
+    @Test
     void stepsAndSamplersAreChecked() {
         assertMessage(() -> resolve(GenerationRequest.builder().prompt("a").steps(101), model()),
                 "steps 101 exceeds the model's limit of 100");

@@ -44,6 +44,6 @@ public record GenerationPlan(List<String> prompts, String negativePrompt, boolea
 
     /** The number of images: prompts times images per prompt. */
     public int batchSize() {
-        return prompts.size() * imagesPerPrompt;
+        return Math.multiplyExact(prompts.size(), imagesPerPrompt);
     }
 }

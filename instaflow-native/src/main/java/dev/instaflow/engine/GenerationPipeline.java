@@ -14,6 +14,8 @@ import dev.instaflow.engine.decode.LatentDecoder;
 import dev.instaflow.engine.noise.NoiseSource;
 import dev.instaflow.engine.runtime.DeviceContext;
 import dev.instaflow.engine.runtime.DeviceExecution;
+import dev.instaflow.engine.runtime.FiniteCheck;
+import dev.instaflow.engine.runtime.MemoryEstimate;
 import dev.instaflow.engine.runtime.NativeErrors;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.sampling.Denoiser;
@@ -62,13 +64,20 @@ final class GenerationPipeline {
     }
 
     Generation run(GenerationPlan plan, ProgressListener listener, PipelineTrace trace) {
+        // Before any work: a size the manifest admits may still need more memory than there is.
+        MemoryEstimate.check(plan.batchSize(), plan.guided(), plan.width(), plan.height(),
+                manifest.latent().vaeScaleFactor(), device.precision(), device.isCuda());
         try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode();
              DeviceExecution execution = device.begin()) {
+            FiniteCheck finite = new FiniteCheck();
+            checkInterrupt(new Progress(Stage.TOKENIZE, 0, plan.steps()));
             TokenizedBatch tokens = conditioner.tokenize(plan.prompts(), plan.guided() ? plan.negativePrompt() : null);
             execution.lap(Stage.TOKENIZE);
+            checkInterrupt(new Progress(Stage.TOKENIZE, 0, plan.steps()));
 
             Conditioning condition = conditioner.encode(tokens, plan.prompts().size(), plan.imagesPerPrompt(),
                     plan.guided(), plan.guidance(), trace);
+            finite.record("the text embeddings (the text encoder's output)", condition.text());
             execution.lap(Stage.TEXT_ENCODER);
             report(listener, new Progress(Stage.TEXT_ENCODER, 0, plan.steps()));
 
@@ -86,6 +95,7 @@ final class GenerationPipeline {
                 if (trace.enabled()) {
                     trace.record("latents_after_step" + step, latents);
                 }
+                finite.record("the latents after denoise step " + (step + 1) + "/" + total, latents);
                 report(listener, new Progress(Stage.DENOISE, step + 1, total));
             };
             Tensor latents;
@@ -109,11 +119,14 @@ final class GenerationPipeline {
             }
             execution.lap(Stage.DENOISE);
 
-            Tensor pixels = decoder.toPixels(latents, trace);
+            Tensor pixels = decoder.toPixels(latents, trace, finite);
             execution.lap(Stage.DECODE);
             report(listener, new Progress(Stage.DECODE, plan.steps(), plan.steps()));
 
             List<BufferedImage> images = ImageConverter.toImages(pixels, execution);
+            // After the one synchronisation above: reading the flags costs no extra wait.
+            finite.verify("check the manifest's latent.scaling_factor and prediction values, the request's guidance,"
+                    + " and the parts' weights");
             execution.lap(Stage.TO_IMAGE);
 
             return Generation.builder()
@@ -139,7 +152,18 @@ final class GenerationPipeline {
         }
     }
 
+    /**
+     * Honours {@link Thread#interrupt()} between stages and steps (a forward in progress cannot be interrupted):
+     * cancels, and leaves the interrupt flag set for the caller.
+     */
+    private static void checkInterrupt(Progress progress) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new GenerationCancelledException(progress, "the generating thread was interrupted");
+        }
+    }
+
     private static void report(ProgressListener listener, Progress progress) {
+        checkInterrupt(progress);
         boolean goOn;
         try {
             goOn = listener.onProgress(progress);

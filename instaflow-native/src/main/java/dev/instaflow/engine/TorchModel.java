@@ -20,6 +20,7 @@ import dev.instaflow.engine.sampling.VelocityRefiner;
 import dev.instaflow.engine.text.ClipTokenizer;
 import dev.instaflow.engine.text.TextConditioner;
 import dev.instaflow.engine.text.TextEncoder;
+import dev.instaflow.engine.text.TextEncoderVocabulary;
 import dev.instaflow.spi.GenerationPlan;
 import dev.instaflow.spi.LoadedModel;
 import org.bytedeco.javacpp.PointerScope;
@@ -82,7 +83,7 @@ public final class TorchModel implements LoadedModel {
             Stages stages = new Stages(push(opened, TextEncoder.load(bundle, device)),
                     push(opened, Denoiser.load(bundle, device)), push(opened, VaeDecoder.load(bundle, device)),
                     bundle.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))));
-            return assemble(bundle.directory(), m, bundle.tokenizer(), device, stages, opened);
+            return assemble(bundle.directory(), bundle.manifestFile(), m, bundle.tokenizer(), device, stages, opened);
         } catch (RuntimeException | Error e) {
             closeAll(opened, e);
             throw e;
@@ -103,7 +104,8 @@ public final class TorchModel implements LoadedModel {
                     push(opened, new Denoiser(built.denoiser(), device)),
                     push(opened, new VaeDecoder(built.vaeDecoder(), device, m.latent().vaeScaleFactor())),
                     snapshot.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))));
-            return assemble(snapshot.directory(), m, snapshot.tokenizer(), device, stages, opened);
+            return assemble(snapshot.directory(), snapshot.settingsFile().orElse(snapshot.directory()
+                    .resolve(Snapshot.INDEX_FILE)), m, snapshot.tokenizer(), device, stages, opened);
         } catch (RuntimeException | Error e) {
             closeAll(opened, e);
             throw e;
@@ -116,8 +118,9 @@ public final class TorchModel implements LoadedModel {
     }
 
     /** What bundles and snapshots share once their networks are loaded: tokenizer, probes, pipeline. */
-    private static TorchModel assemble(Path directory, BundleManifest m, Path tokenizerFolder, DeviceContext device,
-                                       Stages stages, Deque<AutoCloseable> opened) {
+    /** @param manifestFile the file load-time failures are reported on (a bundle's manifest, a snapshot's index) */
+    private static TorchModel assemble(Path directory, Path manifestFile, BundleManifest m, Path tokenizerFolder,
+                                       DeviceContext device, Stages stages, Deque<AutoCloseable> opened) {
         ClipTokenizer tokenizer = push(opened, ClipTokenizer.load(tokenizerFolder, m.text()));
         TextEncoder textEncoder = stages.textEncoder();
         Denoiser denoiser = stages.denoiser();
@@ -125,10 +128,13 @@ public final class TorchModel implements LoadedModel {
         Optional<VelocityRefiner> refiner = stages.refiner();
 
         try (PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode()) {
+            TextEncoderVocabulary.check(tokenizer, textEncoder, m.text(), manifestFile, !device.isCuda());
             textEncoder.validate(tokenizer, m);
             denoiser.validate(m, m.prediction().probeTimestep());
             vae.validate(m);
             refiner.ifPresent(r -> r.validate(m));
+        } catch (RuntimeException e) {
+            throw LoadFailures.asInvalidBundle(e, manifestFile);
         }
 
         // Weights were cast and probed on the device's default stream; generations run on pooled non-blocking

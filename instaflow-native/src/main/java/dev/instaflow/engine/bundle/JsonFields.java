@@ -20,24 +20,10 @@ public final class JsonFields {
     private final JsonObject object;
     private final Set<String> read = new java.util.HashSet<>();
 
-    /** Reads {@code file} as one JSON object. */
+    /** Reads {@code file} as one JSON object ({@link BundleFiles}: a regular file inside its folder, at most 1 MiB). */
     public static JsonFields read(Path file) {
-        String text;
-        try {
-            text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
-        }
-        JsonElement root;
-        try {
-            root = com.google.gson.JsonParser.parseString(text);
-        } catch (com.google.gson.JsonParseException e) {
-            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
-        }
-        if (!root.isJsonObject()) {
-            throw new InvalidBundleException(file, null, "expected a JSON object at the top level");
-        }
-        return new JsonFields(file, "", root.getAsJsonObject());
+        return new JsonFields(file, "", BundleFiles.readJsonObject(file.toAbsolutePath().getParent(), file, null,
+                BundleFiles.MAX_SMALL_JSON_BYTES));
     }
 
     /** Integers of an array field with {@code length} elements, each in {@code min..max}. */
@@ -115,6 +101,19 @@ public final class JsonFields {
         return v;
     }
 
+    /**
+     * A number in {@code min..max}; {@code why} says where the range comes from (a value outside it cannot be a real
+     * model's and would compute garbage or overflow float32).
+     */
+    public double number(String key, double min, double max, String why) {
+        double v = number(key);
+        if (v < min || v > max) {
+            throw error(key, "expected a number " + (v <= 0 && min > 0 ? "> 0, " : "") + "in " + min + ".." + max
+                    + " (" + why + "), got " + v);
+        }
+        return v;
+    }
+
     public double positiveNumber(String key) {
         double v = number(key);
         if (v <= 0) {
@@ -128,12 +127,14 @@ public final class JsonFields {
         if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
             throw error(key, "expected an integer, got " + describe(e));
         }
-        java.math.BigDecimal d = e.getAsBigDecimal();
         long v;
         try {
-            v = d.longValueExact();
-        } catch (ArithmeticException notIntegral) {
-            throw error(key, "expected an integer, got " + e);
+            v = e.getAsBigDecimal().longValueExact();
+        } catch (ArithmeticException | NumberFormatException notAnInteger) {
+            // Fractions, values beyond 64 bits, and numbers Gson refuses to parse (1e100000: too large an exponent)
+            String text = e.toString();
+            throw error(key, "expected an integer in " + min + ".." + max + ", got "
+                    + (text.length() <= 40 ? text : "a number of " + text.length() + " characters"));
         }
         if (v < min || v > max) {
             throw error(key, "expected an integer in " + min + ".." + max + ", got " + v);
@@ -255,7 +256,8 @@ public final class JsonFields {
         }
         JsonPrimitive p = e.getAsJsonPrimitive();
         if (p.isString()) {
-            return "the string \"" + p.getAsString() + "\"";
+            String text = p.getAsString();
+            return text.length() <= 40 ? "the string \"" + text + "\"" : "a string of " + text.length() + " characters";
         }
         if (p.isBoolean()) {
             return "the boolean " + p.getAsBoolean();

@@ -1,18 +1,11 @@
 package dev.instaflow.engine.bundle;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.Precision;
 import dev.instaflow.Sampler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,37 +24,34 @@ public final class ManifestReader {
     static final int DEFAULT_MAX_SIZE = 2048;
     static final int DEFAULT_MAX_BATCH = 16;
     static final int DEFAULT_MAX_STEPS = 1000;
+    /**
+     * Ranges of the manifest's real-valued model constants. Values outside are no real model's, and inside LibTorch
+     * they overflow float32 (a time scale of 1e308) or silently compute another image (a scaling factor of 1e30
+     * decodes near-zero latents), so they fail at load.
+     */
+    static final double MIN_TIME_SCALE = 1e-3;
+    static final double MAX_TIME_SCALE = 1e6;
+    static final double MIN_SCALING_FACTOR = 1e-3;
+    static final double MAX_SCALING_FACTOR = 1e3;
+    static final double MAX_GUIDANCE = 1000;
 
     private ManifestReader() {
     }
 
     /** Reads {@code file}. @throws InvalidBundleException naming the file and field of the first problem */
     public static BundleManifest read(Path file) {
-        String json;
-        try {
-            json = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
+        if (!BundleFiles.present(file)) {
             throw new InvalidBundleException(file, null, "no bundle manifest here: a bundle directory must contain "
                     + BundleManifest.FILE_NAME + " (see docs/bundle-format.md; the `instaflow bundle` command"
                     + " writes one)");
-        } catch (IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
         }
-        return parse(file, json);
+        Path folder = file.toAbsolutePath().getParent();
+        return parse(file, BundleFiles.readText(folder, file, null, BundleFiles.MAX_MANIFEST_BYTES));
     }
 
     /** Parses manifest text; {@code file} is only used in messages. */
     public static BundleManifest parse(Path file, String json) {
-        JsonElement root;
-        try {
-            root = JsonParser.parseString(json);
-        } catch (JsonParseException e) {
-            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
-        }
-        if (!root.isJsonObject()) {
-            throw new InvalidBundleException(file, null, "expected a JSON object at the top level");
-        }
-        JsonFields top = new JsonFields(file, "", root.getAsJsonObject());
+        JsonFields top = new JsonFields(file, "", BundleFiles.parseObject(file, null, json));
 
         String format = top.string("format");
         if (!format.equals(BundleManifest.FORMAT)) {
@@ -93,7 +83,8 @@ public final class ManifestReader {
         JsonFields l = top.object("latent");
         sections.add(l);
         BundleManifest.Latent latent = new BundleManifest.Latent(l.integer("channels", 1, 4096),
-                l.integer("vae_scale_factor", 1, 64), l.positiveNumber("scaling_factor"));
+                l.integer("vae_scale_factor", 1, 64), l.number("scaling_factor", MIN_SCALING_FACTOR,
+                MAX_SCALING_FACTOR, "real latent spaces use 0.13 (SDXL) to 1.5 (SD3); SD 1.5 and 2.x use 0.18215"));
 
         JsonFields i = top.object("image");
         sections.add(i);
@@ -127,10 +118,7 @@ public final class ManifestReader {
             throw s.error("sampler", e.getMessage());
         }
         int steps = s.integer("steps", 1, 100_000);
-        double guidance = s.number("guidance");
-        if (guidance < 0) {
-            throw s.error("guidance", "expected a guidance scale >= 0, got " + guidance);
-        }
+        double guidance = s.number("guidance", 0, MAX_GUIDANCE, "a guidance scale; models run at 0 to about 20");
         BundleManifest.Sampling sampling = new BundleManifest.Sampling(sampler, steps, guidance,
                 s.string("negative_prompt", ""));
 

@@ -146,12 +146,10 @@ public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsil
             throw p.error("type", e.getMessage());
         }
         if (parsed == PredictionType.VELOCITY) {
-            return new Velocity(p.positiveNumber("time_scale"));
+            return new Velocity(p.number("time_scale", ManifestReader.MIN_TIME_SCALE, ManifestReader.MAX_TIME_SCALE,
+                    "InstaFlow and 2-Rectified Flow use 1000, flows on t in [0, 1] use 1"));
         }
-        double timestep = p.number("timestep");
-        if (timestep < 0) {
-            throw p.error("timestep", "expected a timestep >= 0, got " + timestep);
-        }
+        double timestep = p.number("timestep", 0, ManifestReader.MAX_TIME_SCALE, "SwiftBrush uses 999");
         double alphaBar = p.number("alpha_bar");
         if (!(alphaBar > 0 && alphaBar < 1)) {
             throw p.error("alpha_bar", "expected a cumulative alpha strictly between 0 and 1, got " + alphaBar);

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.decode;
 
+import dev.instaflow.engine.runtime.FiniteCheck;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
@@ -27,13 +28,28 @@ public final class LatentDecoder {
         return toRgb(latents, trace).flip(3);
     }
 
+    /**
+     * {@link #toPixels(Tensor, PipelineTrace)}, queueing the check that the decoded image (before quantisation,
+     * which would turn NaN into black) is finite.
+     */
+    public Tensor toPixels(Tensor latents, PipelineTrace trace, FiniteCheck finite) {
+        return toRgb(latents, trace, finite).flip(3);
+    }
+
     /** uint8 {@code [B, H, W, 3]} RGB pixels of float32 latents {@code [B, C, h, w]}. */
     public Tensor toRgb(Tensor latents, PipelineTrace trace) {
+        return toRgb(latents, trace, null);
+    }
+
+    private Tensor toRgb(Tensor latents, PipelineTrace trace, FiniteCheck finite) {
         Tensor z = latents.div(new Scalar(scalingFactor));
         Tensor decoded = vae.decode(z);
         if (trace.enabled()) {
             trace.record("vae_in_latents", z);
             trace.record("image_decoded", decoded);
+        }
+        if (finite != null) {
+            finite.record("the decoded image (the VAE decoder's output for latents / latent.scaling_factor)", decoded);
         }
         return quantize(decoded, trace);
     }

@@ -17,6 +17,9 @@ import org.bytedeco.pytorch.global.torch;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * One TorchScript file of a bundle, loaded onto a device, with its {@code forward} checked for arity at load: the
@@ -32,13 +35,20 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
     private final Path file;
     private final String field;
     private final JitModule module;
+    private static final List<String> TOKEN_TABLES = List.of("token_embedding.weight", "embed_tokens.weight",
+            "word_embeddings.weight", "wte.weight");
+    private static final List<String> POSITION_TABLES = List.of("position_embedding.weight", "embed_positions.weight",
+            "wpe.weight");
+
+    private final Map<String, long[]> tensorShapes;
     private boolean closed;
 
-    private TorchScriptPart(String role, Path file, String field, JitModule module) {
+    private TorchScriptPart(String role, Path file, String field, JitModule module, Map<String, long[]> tensorShapes) {
         this.role = role;
         this.file = file;
         this.field = field;
         this.module = module;
+        this.tensorShapes = tensorShapes;
     }
 
     /**
@@ -55,6 +65,7 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
         if (!Files.isRegularFile(file)) {
             throw new InvalidBundleException(file, field, "the " + role + " part is missing");
         }
+        ArchiveIntegrity.checkArchive(file, field); // CRCs and lengths: LibTorch checks neither
         JitModule module;
         try {
             module = torch.load(file.toString(), new DeviceOptional(context.torchDevice()), false);
@@ -65,6 +76,8 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
         // Keep the module out of whatever PointerScope the caller has open: it lives until close().
         module.retainReference();
         try {
+            // Before anything reads a tensor: a short record would be read past its end.
+            Map<String, long[]> shapes = ArchiveIntegrity.checkTensors(module, file, field);
             if (!module.find_method("forward").has_value()) {
                 throw new InvalidBundleException(file, field, "has no forward method; a " + role + " part needs forward"
                         + signature);
@@ -76,7 +89,7 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
                         + " part takes " + inputs + ": forward" + signature);
             }
             ModulePreparation.prepare(module, context.modelDtype());
-            return new TorchScriptPart(role, file, field, module);
+            return new TorchScriptPart(role, file, field, module, shapes);
         } catch (RuntimeException e) {
             module.releaseReference();
             if (e instanceof InvalidBundleException) {
@@ -143,6 +156,29 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
         return forward(x, v, s);
     }
 
+    /**
+     * The token-embedding rows of a text encoder traced from Hugging Face code, found by the table's name
+     * ({@code ...token_embedding.weight} in CLIP, and the names other transformers use), if the archive has one.
+     */
+    @Override
+    public OptionalLong tokenRows() {
+        return rows(TOKEN_TABLES);
+    }
+
+    /** The position-embedding rows, found by name as {@link #tokenRows()}. */
+    @Override
+    public OptionalLong positionRows() {
+        return rows(POSITION_TABLES);
+    }
+
+    private OptionalLong rows(List<String> suffixes) {
+        return tensorShapes.entrySet().stream()
+                .filter(e -> e.getValue().length == 2 && suffixes.stream().anyMatch(s -> e.getKey().equals(s)
+                        || e.getKey().endsWith("." + s)))
+                .mapToLong(e -> e.getValue()[0])
+                .findFirst();
+    }
+
     @Override
     public String role() {
         return role;
@@ -157,6 +193,14 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
     @Override
     public String field() {
         return field;
+    }
+
+    /**
+     * The shapes of the module's tensors (parameters, buffers, tensor attributes) by qualified name, as loaded,
+     * for load-time checks such as the text encoder's embedding table.
+     */
+    public Map<String, long[]> tensorShapes() {
+        return tensorShapes;
     }
 
     /** Frees the module. Idempotent. */

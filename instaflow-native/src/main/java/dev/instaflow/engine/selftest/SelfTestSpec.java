@@ -3,6 +3,7 @@ package dev.instaflow.engine.selftest;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.LatentNoise;
 import dev.instaflow.Sampler;
+import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.JsonFields;
 
 import java.io.IOException;
@@ -107,18 +108,11 @@ public record SelfTestSpec(Path folder, String prompt, String negativePrompt, Sa
         if (!f.startsWith(folder)) {
             throw new InvalidBundleException(spec, null, "data file \"" + name + "\" leaves the selftest folder");
         }
-        try {
-            if (Files.exists(f) && !f.toRealPath().startsWith(folder)) {
-                throw new InvalidBundleException(spec, null, "data file \"" + name + "\" resolves (through a symbolic"
-                        + " link) outside the selftest folder");
-            }
-            long size = Files.size(f);
-            if (size != expectedBytes) {
-                throw new InvalidBundleException(f, null, "has " + size + " bytes; expected " + expectedBytes);
-            }
-            return Files.readAllBytes(f);
-        } catch (IOException e) {
-            throw new InvalidBundleException(f, null, "cannot be read: " + e, e);
+        // A regular file inside the selftest folder (symbolic links resolved), read up to the size it must have.
+        byte[] bytes = BundleFiles.readBytes(folder, f, null, expectedBytes);
+        if (bytes.length != expectedBytes) {
+            throw new InvalidBundleException(f, null, "has " + bytes.length + " bytes; expected " + expectedBytes);
         }
+        return bytes;
     }
 }

@@ -6,16 +6,15 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.instaflow.InvalidBundleException;
 import dev.instaflow.PromptTokens;
+import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.BundleManifest;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,22 +38,39 @@ public final class ClipTokenizer implements AutoCloseable {
     static final String CLIP_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
     static {
-        // DJL picks a CUDA build of its tokenizer library on GPU hosts and downloads it. The CPU build is in the jar
-        // and is all a tokenizer needs; nothing may download at run time.
-        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
-            System.setProperty("RUST_FLAVOR", "cpu");
-        }
+        // No network: no telemetry, no download of a CUDA tokenizer library. Before any DJL class initialises.
+        DjlSettings.apply();
     }
 
     private final HuggingFaceTokenizer tokenizer;
     private final BundleManifest.Text framing;
     private final Path folder;
+    private final long largestId;
+    private final int vocabularySize;
     private volatile boolean closed;
 
-    private ClipTokenizer(HuggingFaceTokenizer tokenizer, BundleManifest.Text framing, Path folder) {
+    private ClipTokenizer(HuggingFaceTokenizer tokenizer, BundleManifest.Text framing, Path folder, long largestId,
+                          int vocabularySize) {
         this.tokenizer = tokenizer;
         this.framing = framing;
         this.folder = folder;
+        this.largestId = largestId;
+        this.vocabularySize = vocabularySize;
+    }
+
+    /** The number of tokens of the vocabulary (special tokens included); ids are unique, so at most largestId + 1. */
+    public int vocabularySize() {
+        return vocabularySize;
+    }
+
+    /** The largest id of the vocabulary (special tokens included): no id this tokenizer gives is larger. */
+    public long largestId() {
+        return largestId;
+    }
+
+    /** The folder the tokenizer was loaded from. */
+    public Path folder() {
+        return folder;
     }
 
     /**
@@ -67,13 +83,13 @@ public final class ClipTokenizer implements AutoCloseable {
     public static ClipTokenizer load(Path folder, BundleManifest.Text framing) {
         Path tokenizerJson = folder.resolve("tokenizer.json");
         String json;
-        if (Files.isRegularFile(tokenizerJson)) {
-            json = readText(tokenizerJson);
+        if (BundleFiles.present(tokenizerJson)) {
+            json = BundleFiles.readText(folder, tokenizerJson, null, BundleFiles.MAX_TOKENIZER_JSON_BYTES);
         } else {
             Path vocabFile = folder.resolve("vocab.json");
             Path mergesFile = folder.resolve("merges.txt");
             for (Path required : new Path[] {vocabFile, mergesFile}) {
-                if (!Files.isRegularFile(required)) {
+                if (!BundleFiles.present(required)) {
                     throw new InvalidBundleException(required, null, "is missing: a tokenizer folder needs vocab.json"
                             + " and merges.txt (as in a diffusers snapshot), or a tokenizer.json");
                 }
@@ -81,16 +97,19 @@ public final class ClipTokenizer implements AutoCloseable {
             json = null;
         }
         JsonObject vocab = ClipTokenizerFiles.vocabulary(folder);
-        checkFraming(folder, vocab, framing);
+        long largestId = checkFraming(folder, vocab, framing);
         if (json == null) {
-            json = clipTokenizerJson(vocab, ClipTokenizerFiles.merges(folder.resolve(ClipTokenizerFiles.MERGES)), SpecialTokens.read(folder),
-                    folder.resolve("vocab.json"));
+            Path mergesFile = folder.resolve(ClipTokenizerFiles.MERGES);
+            List<String> merges = ClipTokenizerFiles.merges(mergesFile);
+            SpecialTokens special = SpecialTokens.read(folder);
+            BpeConsistency.check(folder.resolve(ClipTokenizerFiles.VOCAB), mergesFile, vocab, merges, special.all());
+            json = clipTokenizerJson(vocab, merges, special, folder.resolve(ClipTokenizerFiles.VOCAB));
         }
         try {
             HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
                     new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-            return new ClipTokenizer(tok, framing, folder);
+            return new ClipTokenizer(tok, framing, folder, largestId, vocab.size());
         } catch (IOException | RuntimeException e) {
             throw new InvalidBundleException(folder, null, "the tokenizer could not be built: " + e.getMessage(), e);
         }
@@ -132,7 +151,8 @@ public final class ClipTokenizer implements AutoCloseable {
         }
     }
 
-    private static void checkFraming(Path folder, JsonObject vocab, BundleManifest.Text framing) {
+    /** Checks the manifest's framing ids against the vocabulary; returns the vocabulary's largest id. */
+    private static long checkFraming(Path folder, JsonObject vocab, BundleManifest.Text framing) {
         long largestId = vocab.entrySet().stream().mapToLong(e -> e.getValue().getAsLong()).max().orElse(-1);
         for (long id : new long[] {framing.bosId(), framing.eosId(), framing.padId()}) {
             if (id > largestId) {
@@ -141,6 +161,11 @@ public final class ClipTokenizer implements AutoCloseable {
             }
         }
         SpecialTokens special = SpecialTokens.read(folder);
+        // The markers frame every prompt; a wrong id silently changes every image.
+        checkMarker(folder, vocab, "text.bos_id", "begin", special.bos().orElse(TokenizerFraming.DEFAULT_BOS),
+                framing.bosId());
+        checkMarker(folder, vocab, "text.eos_id", "end", special.eos().orElse(TokenizerFraming.DEFAULT_EOS),
+                framing.eosId());
         special.pad().ifPresent(pad -> {
             JsonElement padId = vocab.get(pad);
             if (padId != null && padId.getAsLong() != framing.padId()) {
@@ -150,6 +175,21 @@ public final class ClipTokenizer implements AutoCloseable {
                                 + " (SD 1.5 pads with 49407, SD 2.x with 0)");
             }
         });
+        return largestId;
+    }
+
+    private static void checkMarker(Path folder, JsonObject vocab, String field, String which, String token,
+                                    long manifestId) {
+        JsonElement id = vocab.get(token);
+        if (id == null) {
+            throw new InvalidBundleException(folder, field, "the vocabulary has no " + which + " marker \"" + token
+                    + "\" (declared by the folder's special-token files, or CLIP's default)");
+        }
+        if (id.getAsLong() != manifestId) {
+            throw new InvalidBundleException(folder, field, "the manifest's " + field + " is " + manifestId + " but"
+                    + " the tokenizer's " + which + " marker \"" + token + "\" has id " + id.getAsLong()
+                    + "; a wrong marker id silently changes every image (CLIP: bos 49406, eos 49407)");
+        }
     }
 
     /** The tokenizer.json transformers' CLIPConverter would write for these files. */
@@ -218,25 +258,5 @@ public final class ClipTokenizer implements AutoCloseable {
         model.add("merges", mergeArray);
         root.add("model", model);
         return root.toString();
-    }
-
-    static String readText(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
-        }
-    }
-
-    static JsonObject parseObject(Path file, String text) {
-        try {
-            JsonElement e = JsonParser.parseString(text);
-            if (!e.isJsonObject()) {
-                throw new InvalidBundleException(file, null, "expected a JSON object");
-            }
-            return e.getAsJsonObject();
-        } catch (JsonParseException e) {
-            throw new InvalidBundleException(file, null, "is not valid JSON: " + e.getMessage(), e);
-        }
     }
 }

@@ -3,7 +3,8 @@ package dev.instaflow.engine.text;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
-import java.nio.file.Files;
+import dev.instaflow.engine.bundle.BundleFiles;
+
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -23,15 +24,24 @@ record SpecialTokens(Optional<String> bos, Optional<String> eos, Optional<String
     static SpecialTokens read(Path folder) {
         Path mapFile = folder.resolve(MAP_FILE);
         Path configFile = folder.resolve(CONFIG_FILE);
-        JsonObject map = Files.isRegularFile(mapFile) ? ClipTokenizer.parseObject(mapFile,
-                ClipTokenizer.readText(mapFile)) : new JsonObject();
-        JsonObject config = Files.isRegularFile(configFile) ? ClipTokenizer.parseObject(configFile,
-                ClipTokenizer.readText(configFile)) : new JsonObject();
+        JsonObject map = BundleFiles.present(mapFile) ? ClipTokenizerFiles.readJson(mapFile) : new JsonObject();
+        JsonObject config = BundleFiles.present(configFile) ? ClipTokenizerFiles.readJson(configFile)
+                : new JsonObject();
         Optional<String> padFromMap = content(map, "pad_token");
         Optional<String> pad = padFromMap.or(() -> content(config, "pad_token"));
         Path padSource = padFromMap.isPresent() ? mapFile : pad.isPresent() ? configFile : folder;
         return new SpecialTokens(first(map, config, "bos_token"), first(map, config, "eos_token"),
                 first(map, config, "unk_token"), pad, padSource);
+    }
+
+    /** The declared special tokens, and CLIP's default markers. */
+    java.util.Set<String> all() {
+        java.util.Set<String> all = new java.util.HashSet<>(java.util.List.of(TokenizerFraming.DEFAULT_BOS,
+                TokenizerFraming.DEFAULT_EOS));
+        for (Optional<String> t : java.util.List.of(bos, eos, unk, pad)) {
+            t.ifPresent(all::add);
+        }
+        return all;
     }
 
     private static Optional<String> first(JsonObject map, JsonObject config, String key) {

@@ -50,6 +50,11 @@ public final class TextEncoder implements AutoCloseable {
         return context.toModelDtype(out);
     }
 
+    /** The network behind this stage. */
+    public TextEncoderNetwork network() {
+        return part;
+    }
+
     /** Runs the part once and checks its output shape against the manifest. */
     public void validate(ClipTokenizer tokenizer, BundleManifest manifest) {
         try {

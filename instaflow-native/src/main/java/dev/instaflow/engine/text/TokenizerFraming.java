@@ -3,9 +3,9 @@ package dev.instaflow.engine.text;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.instaflow.InvalidBundleException;
+import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.BundleManifest;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -28,8 +28,8 @@ public final class TokenizerFraming {
         String eos = special.eos().orElse(DEFAULT_EOS);
         int maxLength = 77;
         Path configFile = folder.resolve(SpecialTokens.CONFIG_FILE);
-        if (Files.isRegularFile(configFile)) {
-            JsonObject config = ClipTokenizer.parseObject(configFile, ClipTokenizer.readText(configFile));
+        if (BundleFiles.present(configFile)) {
+            JsonObject config = ClipTokenizerFiles.readJson(configFile);
             if (config.has("model_max_length") && config.get("model_max_length").isJsonPrimitive()
                     && config.get("model_max_length").getAsJsonPrimitive().isNumber()) {
                 double v = config.get("model_max_length").getAsDouble();

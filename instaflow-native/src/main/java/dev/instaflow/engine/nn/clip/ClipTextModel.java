@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 import java.nio.file.Path;
+import java.util.OptionalLong;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -142,6 +143,18 @@ public final class ClipTextModel implements TextEncoderNetwork {
         if (closed) {
             throw new IllegalStateException("the " + role() + " (" + source + ") is closed");
         }
+    }
+
+    /** The vocabulary size of the config: the token embedding's rows. */
+    @Override
+    public OptionalLong tokenRows() {
+        return OptionalLong.of(config.vocabSize());
+    }
+
+    /** The config's {@code max_position_embeddings}: the position embedding's rows. */
+    @Override
+    public OptionalLong positionRows() {
+        return OptionalLong.of(config.maxPositions());
     }
 
     @Override
