@@ -37,6 +37,40 @@ class SnapshotPublicApiTest {
         }
     }
 
+    /**
+     * The Hugging Face hub cache's layout: {@code models--ORG--NAME/snapshots/REV/<component>/<file>} are symbolic
+     * links to {@code models--ORG--NAME/blobs/<hash>}. Such a snapshot loads; a link elsewhere is still refused.
+     */
+    @Test
+    void aSnapshotInTheHuggingFaceCacheLoadsThroughItsBlobLinks() throws IOException {
+        Path source = SharedFixtures.tinySd21().resolve("model");
+        Path repo = temp.resolve("hub/models--someone--tiny-sd21");
+        Path blobs = Files.createDirectories(repo.resolve("blobs"));
+        Path snapshot = repo.resolve("snapshots/0123abcd");
+        int[] n = {0};
+        try (var files = Files.walk(source)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                Path blob = Files.copy(p, blobs.resolve("blob" + n[0]++));
+                Path link = snapshot.resolve(source.relativize(p).toString());
+                Files.createDirectories(link.getParent());
+                Files.createSymbolicLink(link, link.getParent().relativize(blob));
+            }
+        }
+        ReferenceCase c = ReferenceCase.at(SharedFixtures.tinySd21Case("rf_n2_cfg1.5"));
+        try (InstaFlow model = InstaFlow.load(snapshot, TestSettings.loadOptions())) {
+            Generation g = model.generate(GenerationRequest.builder().prompt(c.prompt()).negativePrompt("")
+                    .seed(c.seed()).steps(c.steps()).guidance(c.guidance()).build(), ProgressListener.NONE);
+            ParityAssertions.assertImagesMatch(c, g);
+        }
+        Path outside = Files.writeString(temp.resolve("elsewhere.json"), "{}");
+        Path config = snapshot.resolve("vae/config.json");
+        Files.delete(config);
+        Files.createSymbolicLink(config, outside);
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> InstaFlow.load(snapshot,
+                TestSettings.loadOptions()));
+        assertTrue(e.getMessage().contains("outside"), e.getMessage());
+    }
+
     @Test
     void aVariantIsReadWhenAsked() throws IOException {
         Path snapshot = SnapshotParityTest.copy(SharedFixtures.tinySd15().resolve("model"), temp.resolve("variant"));

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * The one way the SDK reads a file of a bundle (the manifest, tokenizer files, self-test files): only a regular file
  * that lies inside the given folder after resolving symbolic links, only up to a size limit, and with errors that
  * name the file and never quote its content. So a bundle cannot make the SDK read (and echo in a message) a file
- * elsewhere, a FIFO cannot hang a load, and {@code /dev/zero} cannot exhaust the heap.
+ * elsewhere, a FIFO cannot hang a load, and {@code /dev/zero} cannot exhaust the heap. (The one exception: a
+ * snapshot in the Hugging Face hub cache links its files to the cache's blobs, see {@link #inHuggingFaceBlobs}.)
  */
 public final class BundleFiles {
     /** A manifest is a few kilobytes; 1 MiB leaves room for long descriptions and provenance. */
@@ -68,7 +69,7 @@ public final class BundleFiles {
         } catch (IOException e) {
             throw new InvalidBundleException(file, field, "cannot be resolved: " + e.getClass().getSimpleName(), e);
         }
-        if (!real.startsWith(realFolder)) {
+        if (!real.startsWith(realFolder) && !inHuggingFaceBlobs(realFolder, real)) {
             throw new InvalidBundleException(file, field, "resolves (through a symbolic link) outside " + realFolder
                     + "; the files of a bundle must lie inside it");
         }
@@ -77,6 +78,23 @@ public final class BundleFiles {
                     + " expected a file");
         }
         return real;
+    }
+
+    /**
+     * The one place a link may lead out of a model folder: the Hugging Face hub cache, where a downloaded snapshot
+     * ({@code models--ORG--NAME/snapshots/REVISION/...}) holds symbolic links to its repository's content-addressed
+     * {@code models--ORG--NAME/blobs/HASH}. Only a target in the {@code blobs} folder of the repository whose
+     * {@code snapshots} folder holds {@code realFolder} is accepted.
+     */
+    static boolean inHuggingFaceBlobs(Path realFolder, Path real) {
+        Path blobs = real.getParent();
+        if (blobs == null || blobs.getFileName() == null || !blobs.getFileName().toString().equals("blobs")) {
+            return false;
+        }
+        Path repository = blobs.getParent();
+        return repository != null && repository.getFileName() != null
+                && repository.getFileName().toString().startsWith("models--")
+                && realFolder.startsWith(repository.resolve("snapshots"));
     }
 
     /** The bytes of {@code file} (checked as {@link #regularFileInside}), at most {@code limit} of them. */
