@@ -1,0 +1,89 @@
+package dev.instaflow.samples.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.instaflow.engine.testing.SharedFixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code generate --init-image --strength --mask --keep-unmasked}. */
+class ImageInputCommandTest {
+    @TempDir
+    Path temp;
+
+    private Path png(String name, BufferedImage image) throws IOException {
+        Path file = temp.resolve(name);
+        ImageIO.write(image, "png", file.toFile());
+        return file;
+    }
+
+    private static BufferedImage picture() {
+        BufferedImage im = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 32; y++) {
+            for (int x = 0; x < 32; x++) {
+                im.setRGB(x, y, (x * 8 << 16) | (y * 8 << 8) | ((x * y) & 0xff));
+            }
+        }
+        return im;
+    }
+
+    /** White (repaint) on the top half. */
+    private static BufferedImage topHalf() {
+        BufferedImage m = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = m.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, 32, 16);
+        g.dispose();
+        return m;
+    }
+
+    @Test
+    void inpaintsASnapshotAndKeepsTheUnmaskedPixels() throws IOException {
+        BufferedImage input = picture();
+        Path image = png("in.png", input);
+        Path mask = png("mask.png", topHalf());
+        Path out = temp.resolve("out.png");
+        Cli.Result r = Cli.run("generate", "--model", SharedFixtures.tinySd15().resolve("model").toString(),
+                "--prompt", "a cat", "--seed", "4", "--steps", "2", "--init-image", image.toString(), "--strength",
+                "0.7", "--mask", mask.toString(), "--keep-unmasked", "--device", "cpu", "--threads",
+                TestModels.threads(), "--json", "--out", out.toString()).succeeded();
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals(0.7, o.get("strength").getAsDouble());
+        assertTrue(o.get("masked").getAsBoolean());
+        assertEquals(32, o.get("width").getAsInt());
+        BufferedImage written = ImageIO.read(out.toFile());
+        for (int y = 16; y < 32; y++) {
+            for (int x = 0; x < 32; x++) {
+                assertEquals(input.getRGB(x, y) & 0xffffff, written.getRGB(x, y) & 0xffffff, x + "," + y);
+            }
+        }
+    }
+
+    @Test
+    void aBundleWithoutAnEncoderIsRefusedWithWhatIsMissing() throws IOException {
+        Path image = png("in.png", picture());
+        Cli.Result r = Cli.run("generate", "--model", TestModels.tinyBundle().toString(), "--prompt", "a",
+                "--init-image", image.toString(), "--device", "cpu", "--threads", TestModels.threads(), "--out",
+                temp.resolve("x.png").toString()).failedWith(2);
+        assertTrue(r.err().contains("has no VAE encoder"), r.err());
+    }
+
+    @Test
+    void aStrengthOutOfRangeFailsBeforeLoading() throws IOException {
+        Path image = png("in.png", picture());
+        Cli.Result r = Cli.run("generate", "--model", temp.resolve("nothing").toString(), "--prompt", "a",
+                "--init-image", image.toString(), "--strength", "1.5", "--out", temp.resolve("x.png").toString())
+                .failedWith(2);
+        assertTrue(r.err().contains("strength must be in (0, 1]"), r.err());
+    }
+}
