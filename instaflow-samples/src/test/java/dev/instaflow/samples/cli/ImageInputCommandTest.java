@@ -79,6 +79,14 @@ class ImageInputCommandTest {
     }
 
     @Test
+    void inspectListsTheDefaultModelsVaeEncoderPart() {
+        Cli.Result r = Cli.run("inspect", "--json", "--model", "src/main/resources/dev/instaflow/samples/default-model")
+                .succeeded();
+        JsonObject parts = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonObject("parts");
+        assertTrue(parts.has("vae_encoder"), parts.toString());
+    }
+
+    @Test
     void aStrengthOutOfRangeFailsBeforeLoading() throws IOException {
         Path image = png("in.png", picture());
         Cli.Result r = Cli.run("generate", "--model", temp.resolve("nothing").toString(), "--prompt", "a",
