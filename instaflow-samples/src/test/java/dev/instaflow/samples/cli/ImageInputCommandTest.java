@@ -86,6 +86,35 @@ class ImageInputCommandTest {
         assertTrue(parts.has("vae_encoder"), parts.toString());
     }
 
+    /** {@code bundle --vae-encoder}: a scripted 2x2 stride-2 convolution (3 -> 4 channels) makes the bundle take images. */
+    @Test
+    void bundleWithAVaeEncoderMakesABundleThatTakesInitImages() throws IOException {
+        Path encoder = temp.resolve("vae_encoder.pt");
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+             dev.instaflow.engine.authoring.ScriptModuleBuilder b =
+                     new dev.instaflow.engine.authoring.ScriptModuleBuilder("TinyEncoder")) {
+            b.parameter("w", org.bytedeco.pytorch.global.torch.ones(4, 3, 2, 2)
+                            .mul(new org.bytedeco.pytorch.Scalar(0.1)))
+                    .define("def forward(self, x: Tensor) -> Tensor:\n"
+                            + "    return torch.conv2d(x, self.w, None, [2, 2], [0, 0])\n")
+                    .save(encoder);
+        }
+        Path out = temp.resolve("bundle");
+        String[] args = TestModels.bundleArgs(out);
+        String[] more = java.util.Arrays.copyOf(args, args.length + 2);
+        more[args.length] = "--vae-encoder";
+        more[args.length + 1] = encoder.toString();
+        Cli.Result made = Cli.run(more).succeeded();
+        assertTrue(made.out().contains("vae encoder      vae_encoder.pt"), made.out());
+        Path image = png("in.png", picture());
+        Cli.Result r = Cli.run("generate", "--model", out.toString(), "--prompt", "a", "--seed", "1",
+                "--init-image", image.toString(), "--strength", "0.5", "--device", "cpu", "--threads",
+                TestModels.threads(), "--json", "--out", temp.resolve("o.png").toString()).succeeded();
+        assertEquals(0.5, JsonParser.parseString(r.out()).getAsJsonObject().get("strength").getAsDouble());
+        Cli.Result missing = Cli.run(java.util.Arrays.copyOf(more, more.length)).failedWith(2);
+        assertTrue(missing.err().contains("already exists"), missing.err());
+    }
+
     @Test
     void aStrengthOutOfRangeFailsBeforeLoading() throws IOException {
         Path image = png("in.png", picture());
