@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
@@ -26,6 +27,8 @@ public final class Generation {
     private final int denoiserEvaluations;
     private final int refinerEvaluations;
     private final StageTimings timings;
+    private final Double strength;
+    private final boolean masked;
 
     private Generation(Builder b) {
         this.images = Collections.unmodifiableList(new ArrayList<>(b.images));
@@ -41,6 +44,8 @@ public final class Generation {
         this.denoiserEvaluations = b.denoiserEvaluations;
         this.refinerEvaluations = b.refinerEvaluations;
         this.timings = Objects.requireNonNull(b.timings, "timings");
+        this.strength = b.strength;
+        this.masked = b.masked;
     }
 
     public static Builder builder() {
@@ -121,12 +126,24 @@ public final class Generation {
         return timings;
     }
 
+    /** The strength used when the generation started from an init image; empty for text-to-image. */
+    public OptionalDouble strength() {
+        return strength == null ? OptionalDouble.empty() : OptionalDouble.of(strength);
+    }
+
+    /** Whether an inpainting mask was applied. */
+    public boolean masked() {
+        return masked;
+    }
+
     @Override
     public String toString() {
         return "Generation{images=" + images.size() + ", seed=" + (seed == null ? "caller noise" : seed) + ", "
                 + width + "x" + height + ", sampler=" + sampler + ", steps=" + steps + ", guidance=" + guidance
                 + (guided ? " (guided)" : "") + ", denoiserEvaluations=" + denoiserEvaluations
-                + ", refinerEvaluations=" + refinerEvaluations + ", " + timings + '}';
+                + ", refinerEvaluations=" + refinerEvaluations
+                + (strength != null ? ", strength=" + strength + (masked ? " (masked)" : "") : "") + ", " + timings
+                + '}';
     }
 
     /** Builder used by engines. */
@@ -144,6 +161,8 @@ public final class Generation {
         private int denoiserEvaluations;
         private int refinerEvaluations;
         private StageTimings timings;
+        private Double strength;
+        private boolean masked;
 
         private Builder() {
         }
@@ -160,6 +179,8 @@ public final class Generation {
         public Builder denoiserEvaluations(int v) { this.denoiserEvaluations = v; return this; }
         public Builder refinerEvaluations(int v) { this.refinerEvaluations = v; return this; }
         public Builder timings(StageTimings v) { this.timings = v; return this; }
+        public Builder strength(Double v) { this.strength = v; return this; }
+        public Builder masked(boolean v) { this.masked = v; return this; }
 
         public Generation build() {
             return new Generation(this);

@@ -1,5 +1,6 @@
 package dev.instaflow;
 
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -37,6 +38,12 @@ public final class GenerationRequest {
     private final int imagesPerPrompt;
     private final Sampler sampler;
     private final LatentNoise noise;
+    private final List<BufferedImage> initImages;
+    private final Double strength;
+    private final BufferedImage mask;
+    private final boolean keepUnmaskedPixels;
+    private final Integer explicitWidth;
+    private final Integer explicitHeight;
 
     private GenerationRequest(Builder b) {
         this.prompts = Collections.unmodifiableList(new ArrayList<>(b.prompts));
@@ -44,11 +51,23 @@ public final class GenerationRequest {
         this.seed = b.seed;
         this.steps = b.steps;
         this.guidance = b.guidance;
-        this.width = b.width;
-        this.height = b.height;
         this.imagesPerPrompt = b.imagesPerPrompt;
         this.sampler = b.sampler;
         this.noise = b.noise;
+        this.initImages = Collections.unmodifiableList(new ArrayList<>(b.initImages));
+        this.strength = b.strength;
+        this.mask = b.mask;
+        this.keepUnmaskedPixels = b.keepUnmaskedPixels;
+        this.explicitWidth = b.width;
+        this.explicitHeight = b.height;
+        if (!initImages.isEmpty()) {
+            // The image decides the size; the builder checked that a given width/height equals it.
+            this.width = initImages.get(0).getWidth();
+            this.height = initImages.get(0).getHeight();
+        } else {
+            this.width = b.width;
+            this.height = b.height;
+        }
     }
 
     /** A request for one image of {@code prompt} with every other setting at the model's default. */
@@ -68,8 +87,12 @@ public final class GenerationRequest {
         b.seed = seed;
         b.steps = steps;
         b.guidance = guidance;
-        b.width = width;
-        b.height = height;
+        b.width = explicitWidth;
+        b.height = explicitHeight;
+        b.initImages.addAll(initImages);
+        b.strength = strength;
+        b.mask = mask;
+        b.keepUnmaskedPixels = keepUnmaskedPixels;
         b.imagesPerPrompt = imagesPerPrompt;
         b.sampler = sampler;
         b.noise = noise;
@@ -119,6 +142,33 @@ public final class GenerationRequest {
         return Optional.ofNullable(noise);
     }
 
+    /**
+     * The images to start from (image-to-image, inpainting): empty for text-to-image, one for every prompt, or one
+     * per prompt in prompt order. Read when the request is generated.
+     */
+    public List<BufferedImage> initImages() {
+        return initImages;
+    }
+
+    /**
+     * The strength s in (0, 1] given for an init image; unset: 0.8 without a mask, 1 with one (diffusers' defaults).
+     * Sampling starts at {@code t0 = s * time_scale} from {@code s * noise + (1 - s) * x_init}; s = 1 ignores the
+     * image outside a mask.
+     */
+    public OptionalDouble strength() {
+        return strength == null ? OptionalDouble.empty() : OptionalDouble.of(strength);
+    }
+
+    /** The inpainting mask (white = repaint, black = keep), the size of the init image. */
+    public Optional<BufferedImage> mask() {
+        return Optional.ofNullable(mask);
+    }
+
+    /** Whether the original pixels outside the mask are pasted into the decoded images. */
+    public boolean keepUnmaskedPixels() {
+        return keepUnmaskedPixels;
+    }
+
     @Override
     public String toString() {
         return "GenerationRequest{prompts=" + prompts + (negativePrompt != null ? ", negative=" + negativePrompt : "")
@@ -126,7 +176,10 @@ public final class GenerationRequest {
                 + (guidance != null ? ", guidance=" + guidance : "")
                 + (width != null ? ", width=" + width : "") + (height != null ? ", height=" + height : "")
                 + ", imagesPerPrompt=" + imagesPerPrompt + (sampler != null ? ", sampler=" + sampler : "")
-                + (noise != null ? ", noise=" + noise : "") + '}';
+                + (noise != null ? ", noise=" + noise : "")
+                + (initImages.isEmpty() ? "" : ", initImages=" + initImages.size() + " of " + width + "x" + height)
+                + (strength != null ? ", strength=" + strength : "") + (mask != null ? ", mask" : "")
+                + (keepUnmaskedPixels ? ", keepUnmaskedPixels" : "") + '}';
     }
 
     /** Builder for {@link GenerationRequest}. Setters check their own value at once. */
@@ -141,6 +194,10 @@ public final class GenerationRequest {
         private int imagesPerPrompt = 1;
         private Sampler sampler;
         private LatentNoise noise;
+        private final List<BufferedImage> initImages = new ArrayList<>();
+        private Double strength;
+        private BufferedImage mask;
+        private boolean keepUnmaskedPixels;
 
         private Builder() {
         }
@@ -249,12 +306,108 @@ public final class GenerationRequest {
             return this;
         }
 
-        /** @throws IllegalArgumentException if no prompt was set */
+        /**
+         * Starts every image of the batch from {@code image} (image-to-image; with {@link #mask} inpainting),
+         * replacing any init images set before. Its size becomes the request's size; a width or height set as well
+         * must equal it. It must be a multiple of the model's {@link ModelInfo#sizeMultiple()}: images are not
+         * resized. The model needs a VAE encoder ({@link ModelInfo#supportsImageInput()}).
+         */
+        public Builder initImage(BufferedImage image) {
+            return initImages(List.of(requireImage(image, "initImage")));
+        }
+
+        /**
+         * One init image for all prompts (a list of one) or one per prompt, in prompt order (each prompt's images
+         * share it); all of one size. Replaces any set before; an empty list clears them.
+         */
+        public Builder initImages(List<BufferedImage> images) {
+            if (images == null) {
+                throw new IllegalArgumentException("initImages must not be null");
+            }
+            List<BufferedImage> checked = new ArrayList<>(images.size());
+            for (int i = 0; i < images.size(); i++) {
+                checked.add(requireImage(images.get(i), "initImages[" + i + "]"));
+            }
+            initImages.clear();
+            initImages.addAll(checked);
+            return this;
+        }
+
+        /** Strength s in (0, 1] for an init image: how far from the image (1 = from pure noise). */
+        public Builder strength(double strength) {
+            if (!(strength > 0 && strength <= 1)) {
+                throw new IllegalArgumentException("strength must be in (0, 1], got " + strength
+                        + " (1 starts from pure noise; smaller values stay closer to the init image)");
+            }
+            this.strength = strength;
+            return this;
+        }
+
+        /**
+         * Inpainting mask, the size of the init image: white repaints, black keeps (averaged over each latent cell
+         * and thresholded at 0.5).
+         */
+        public Builder mask(BufferedImage mask) {
+            this.mask = requireImage(mask, "mask");
+            return this;
+        }
+
+        /** Paste the init image's pixels outside the mask into the decoded images (default false). */
+        public Builder keepUnmaskedPixels(boolean keep) {
+            this.keepUnmaskedPixels = keep;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException if no prompt was set, or the image inputs do not fit together */
         public GenerationRequest build() {
             if (prompts.isEmpty()) {
                 throw new IllegalArgumentException("a request needs at least one prompt (the empty string is allowed)");
             }
+            checkImageInputs();
             return new GenerationRequest(this);
+        }
+
+        private void checkImageInputs() {
+            if (initImages.isEmpty()) {
+                String stray = strength != null ? "strength" : mask != null ? "mask"
+                        : keepUnmaskedPixels ? "keepUnmaskedPixels" : null;
+                if (stray != null) {
+                    throw new IllegalArgumentException(stray + " needs an init image (initImage(...))");
+                }
+                return;
+            }
+            if (initImages.size() != 1 && initImages.size() != prompts.size()) {
+                throw new IllegalArgumentException("initImages has " + initImages.size() + " images for "
+                        + prompts.size() + " prompt(s); expected 1 (for every prompt) or one per prompt");
+            }
+            int w = initImages.get(0).getWidth();
+            int h = initImages.get(0).getHeight();
+            for (int i = 1; i < initImages.size(); i++) {
+                BufferedImage im = initImages.get(i);
+                if (im.getWidth() != w || im.getHeight() != h) {
+                    throw new IllegalArgumentException("initImages[" + i + "] is " + im.getWidth() + "x"
+                            + im.getHeight() + " but initImages[0] is " + w + "x" + h + "; all must be one size");
+                }
+            }
+            if (width != null && width != w || height != null && height != h) {
+                throw new IllegalArgumentException("the requested size " + (width != null ? width : w) + "x"
+                        + (height != null ? height : h) + " differs from the init image's " + w + "x" + h
+                        + "; images are not resized: leave width/height unset or resize the image");
+            }
+            if (mask != null && (mask.getWidth() != w || mask.getHeight() != h)) {
+                throw new IllegalArgumentException("mask is " + mask.getWidth() + "x" + mask.getHeight()
+                        + " but the init image is " + w + "x" + h + "; they must be the same size");
+            }
+            if (keepUnmaskedPixels && mask == null) {
+                throw new IllegalArgumentException("keepUnmaskedPixels needs a mask (mask(...))");
+            }
+        }
+
+        private static BufferedImage requireImage(BufferedImage image, String field) {
+            if (image == null) {
+                throw new IllegalArgumentException(field + " must not be null");
+            }
+            return image;
         }
 
         private static String requireText(String text, String field) {

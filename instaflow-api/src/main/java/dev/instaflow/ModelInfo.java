@@ -29,6 +29,7 @@ public final class ModelInfo {
     private final int textHiddenSize;
     private final boolean supportsGuidance;
     private final boolean hasRefiner;
+    private final boolean supportsImageInput;
     private final Precision precision;
     private final Device device;
 
@@ -54,6 +55,7 @@ public final class ModelInfo {
         this.textHiddenSize = b.textHiddenSize;
         this.supportsGuidance = b.supportsGuidance;
         this.hasRefiner = b.hasRefiner;
+        this.supportsImageInput = b.supportsImageInput;
         this.precision = Objects.requireNonNull(b.precision, "precision");
         this.device = Objects.requireNonNull(b.device, "device");
     }
@@ -160,6 +162,15 @@ public final class ModelInfo {
         return hasRefiner;
     }
 
+    /**
+     * Whether the model can start from an image ({@link GenerationRequest.Builder#initImage}, image-to-image and
+     * inpainting): it needs a VAE encoder (a snapshot's {@code vae} has one; a bundle needs
+     * {@code parts.vae_encoder}). One-step epsilon models take an image only at strength 1 without a mask.
+     */
+    public boolean supportsImageInput() {
+        return supportsImageInput;
+    }
+
     /** The precision the model runs in. */
     public Precision precision() {
         return precision;
@@ -200,6 +211,7 @@ public final class ModelInfo {
         private int textHiddenSize;
         private boolean supportsGuidance;
         private boolean hasRefiner;
+        private boolean supportsImageInput;
         private Precision precision;
         private Device device;
 
@@ -227,6 +239,7 @@ public final class ModelInfo {
         public Builder textHiddenSize(int v) { this.textHiddenSize = v; return this; }
         public Builder supportsGuidance(boolean v) { this.supportsGuidance = v; return this; }
         public Builder hasRefiner(boolean v) { this.hasRefiner = v; return this; }
+        public Builder supportsImageInput(boolean v) { this.supportsImageInput = v; return this; }
         public Builder precision(Precision v) { this.precision = v; return this; }
         public Builder device(Device v) { this.device = v; return this; }
 

@@ -11,6 +11,7 @@ final class RequestResolver {
     }
 
     static GenerationPlan resolve(GenerationRequest request, ModelInfo model) {
+        ImageInputs.checkImageSize(request, model);
         Sampler sampler = request.sampler().orElse(model.defaultSampler());
         int steps = resolveSteps(request, model, sampler);
 
@@ -40,8 +41,9 @@ final class RequestResolver {
         noise.ifPresent(n -> checkNoise(n, batch, width, height, model));
         long seed = request.seed().orElseGet(() -> ThreadLocalRandom.current().nextLong(1L << 32));
 
-        return new GenerationPlan(request.prompts(), negative, guided, guidance, seed, noise, width, height,
-                request.imagesPerPrompt(), sampler, steps);
+        GenerationPlan plan = new GenerationPlan(request.prompts(), negative, guided, guidance, seed, noise, width,
+                height, request.imagesPerPrompt(), sampler, steps);
+        return ImageInputs.resolve(request, model, plan);
     }
 
     private static int resolveSteps(GenerationRequest request, ModelInfo model, Sampler sampler) {

@@ -21,15 +21,25 @@ import java.util.Optional;
  * @param imagesPerPrompt images per prompt, consecutive in the batch
  * @param sampler         the sampler
  * @param steps           the sampler's grid steps
+ * @param image           the image to start from (image-to-image, inpainting); empty for text-to-image
  */
 public record GenerationPlan(List<String> prompts, String negativePrompt, boolean guided, double guidance, long seed,
                              Optional<LatentNoise> noise, int width, int height, int imagesPerPrompt, Sampler sampler,
-                             int steps) {
+                             int steps, Optional<ImageInput> image) {
+    /** A text-to-image plan. */
+    public GenerationPlan(List<String> prompts, String negativePrompt, boolean guided, double guidance, long seed,
+                          Optional<LatentNoise> noise, int width, int height, int imagesPerPrompt, Sampler sampler,
+                          int steps) {
+        this(prompts, negativePrompt, guided, guidance, seed, noise, width, height, imagesPerPrompt, sampler, steps,
+                Optional.empty());
+    }
+
     public GenerationPlan {
         prompts = List.copyOf(prompts);
         java.util.Objects.requireNonNull(negativePrompt, "negativePrompt");
         java.util.Objects.requireNonNull(noise, "noise");
         java.util.Objects.requireNonNull(sampler, "sampler");
+        java.util.Objects.requireNonNull(image, "image");
         if (prompts.isEmpty() || width < 1 || height < 1 || imagesPerPrompt < 1 || steps < 1
                 || !Double.isFinite(guidance)) {
             throw new IllegalArgumentException("inconsistent plan: " + prompts.size() + " prompt(s), " + width + "x"
@@ -40,6 +50,17 @@ public record GenerationPlan(List<String> prompts, String negativePrompt, boolea
             throw new IllegalArgumentException("inconsistent plan: sampler " + sampler + " has "
                     + sampler.fixedSteps().getAsInt() + " steps, the plan " + steps);
         }
+    }
+
+    /** This plan starting from {@code image}. */
+    public GenerationPlan withImage(ImageInput image) {
+        return new GenerationPlan(prompts, negativePrompt, guided, guidance, seed, noise, width, height,
+                imagesPerPrompt, sampler, steps, Optional.of(image));
+    }
+
+    /** The strength: the image input's, 1 for text-to-image. */
+    public double strength() {
+        return image.map(ImageInput::strength).orElse(1.0);
     }
 
     /** The number of images: prompts times images per prompt. */

@@ -10,6 +10,7 @@ import dev.instaflow.Stage;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.decode.ImageConverter;
+import dev.instaflow.engine.decode.ImageEncoder;
 import dev.instaflow.engine.decode.LatentDecoder;
 import dev.instaflow.engine.noise.NoiseSource;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -23,6 +24,7 @@ import dev.instaflow.engine.sampling.EpsilonOneStep;
 import dev.instaflow.engine.sampling.FlowSampler;
 import dev.instaflow.engine.sampling.FlowSamplers;
 import dev.instaflow.engine.sampling.GuidedVelocityField;
+import dev.instaflow.engine.sampling.LatentConstraint;
 import dev.instaflow.engine.sampling.SamplingContext;
 import dev.instaflow.engine.sampling.StepListener;
 import dev.instaflow.engine.sampling.VelocityRefiner;
@@ -52,9 +54,16 @@ final class GenerationPipeline {
     private final Denoiser denoiser;
     private final Optional<VelocityRefiner> refiner;
     private final LatentDecoder decoder;
+    private final Optional<ImageEncoder> encoder;
 
     GenerationPipeline(BundleManifest manifest, DeviceContext device, TextConditioner conditioner, Denoiser denoiser,
                        Optional<VelocityRefiner> refiner, LatentDecoder decoder) {
+        this(manifest, device, conditioner, denoiser, refiner, decoder, Optional.empty());
+    }
+
+    GenerationPipeline(BundleManifest manifest, DeviceContext device, TextConditioner conditioner, Denoiser denoiser,
+                       Optional<VelocityRefiner> refiner, LatentDecoder decoder, Optional<ImageEncoder> encoder) {
+        this.encoder = encoder;
         this.manifest = manifest;
         this.device = device;
         this.conditioner = conditioner;
@@ -89,6 +98,9 @@ final class GenerationPipeline {
             if (trace.enabled()) {
                 trace.record("initial_noise", noise);
             }
+            // Image inputs: x_init from the VAE encoder, the start point at strength s, the mask blend (timed as noise).
+            ImageStart start = ImageStart.prepare(plan, noise, encoder, manifest.latent().vaeScaleFactor(), device,
+                    trace);
             execution.lap(Stage.NOISE);
 
             StepListener steps = (step, total, latents) -> {
@@ -104,12 +116,16 @@ final class GenerationPipeline {
             if (manifest.prediction() instanceof Prediction.Velocity velocity) {
                 GuidedVelocityField field = new GuidedVelocityField(denoiser, condition, device, trace);
                 FlowSampler sampler = FlowSamplers.create(plan.sampler());
-                FlowSampler.Result result = sampler.sample(noise, new SamplingContext(field, refiner, plan.steps(),
-                        velocity.timeScale(), device, steps, trace));
+                FlowSampler.Result result = sampler.sample(start.latents(), new SamplingContext(field, refiner,
+                        plan.steps(), velocity.timeScale(), device, steps, trace, start.strength(),
+                        start.constraint()));
                 latents = result.latents();
                 denoiserEvaluations = field.evaluations();
                 refinerEvaluations = result.refinerEvaluations();
             } else {
+                if (start.strength() != 1.0 || start.constraint() != LatentConstraint.NONE) {
+                    throw new IllegalArgumentException("a one-step epsilon model takes no strength below 1 and no mask");
+                }
                 latents = new EpsilonOneStep((Prediction.Epsilon) manifest.prediction()).x0(noise, denoiser, condition, device, trace);
                 denoiserEvaluations = 1;
                 steps.afterStep(0, 1, latents);
@@ -123,7 +139,7 @@ final class GenerationPipeline {
             execution.lap(Stage.DECODE);
             report(listener, new Progress(Stage.DECODE, plan.steps(), plan.steps()));
 
-            List<BufferedImage> images = ImageConverter.toImages(pixels, execution);
+            List<BufferedImage> images = ImageStart.composite(plan, ImageConverter.toImages(pixels, execution));
             // After the one synchronisation above: reading the flags costs no extra wait.
             finite.verify("check the manifest's latent.scaling_factor and prediction values, the request's guidance,"
                     + " and the parts' weights");
@@ -141,6 +157,8 @@ final class GenerationPipeline {
                     .prompts(tokens.prompts().subList(0, plan.prompts().size()))
                     .denoiserEvaluations(denoiserEvaluations)
                     .refinerEvaluations(refinerEvaluations)
+                    .strength(plan.image().isPresent() ? plan.strength() : null)
+                    .masked(plan.image().flatMap(i -> i.mask()).isPresent())
                     .timings(execution.timings())
                     .build();
         } catch (ListenerFailure e) {

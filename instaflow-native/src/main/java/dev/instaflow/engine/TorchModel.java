@@ -8,6 +8,7 @@ import dev.instaflow.Precision;
 import dev.instaflow.ProgressListener;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.decode.ImageEncoder;
 import dev.instaflow.engine.decode.LatentDecoder;
 import dev.instaflow.engine.decode.VaeDecoder;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -82,7 +83,8 @@ public final class TorchModel implements LoadedModel {
             // Parts are loaded (and cast) outside inference mode, so their weights are ordinary tensors.
             Stages stages = new Stages(push(opened, TextEncoder.load(bundle, device)),
                     push(opened, Denoiser.load(bundle, device)), push(opened, VaeDecoder.load(bundle, device)),
-                    bundle.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))));
+                    bundle.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))),
+                    bundle.vaeEncoder().map(file -> push(opened, ImageEncoder.load(file, m, device))));
             return assemble(bundle.directory(), bundle.manifestFile(), m, bundle.tokenizer(), device, stages, opened);
         } catch (RuntimeException | Error e) {
             closeAll(opened, e);
@@ -103,7 +105,8 @@ public final class TorchModel implements LoadedModel {
             Stages stages = new Stages(push(opened, new TextEncoder(built.textEncoder(), m.text(), device)),
                     push(opened, new Denoiser(built.denoiser(), device)),
                     push(opened, new VaeDecoder(built.vaeDecoder(), device, m.latent().vaeScaleFactor())),
-                    snapshot.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))));
+                    snapshot.refiner().map(file -> push(opened, VelocityRefiner.load(file, device))),
+                    Optional.of(push(opened, new ImageEncoder(built.vaeEncoder(), device, m))));
             return assemble(snapshot.directory(), snapshot.settingsFile().orElse(snapshot.directory()
                     .resolve(Snapshot.INDEX_FILE)), m, snapshot.tokenizer(), device, stages, opened);
         } catch (RuntimeException | Error e) {
@@ -114,7 +117,7 @@ public final class TorchModel implements LoadedModel {
 
     /** The pipeline's network stages, whatever their networks are made of. */
     private record Stages(TextEncoder textEncoder, Denoiser denoiser, VaeDecoder vae,
-                          Optional<VelocityRefiner> refiner) {
+                          Optional<VelocityRefiner> refiner, Optional<ImageEncoder> encoder) {
     }
 
     /** What bundles and snapshots share once their networks are loaded: tokenizer, probes, pipeline. */
@@ -133,6 +136,7 @@ public final class TorchModel implements LoadedModel {
             denoiser.validate(m, m.prediction().probeTimestep());
             vae.validate(m);
             refiner.ifPresent(r -> r.validate(m));
+            stages.encoder().ifPresent(e -> e.validate(m));
         } catch (RuntimeException e) {
             throw LoadFailures.asInvalidBundle(e, manifestFile);
         }
@@ -142,9 +146,9 @@ public final class TorchModel implements LoadedModel {
         device.synchronizeDevice();
 
         GenerationPipeline pipeline = new GenerationPipeline(m, device, new TextConditioner(tokenizer, textEncoder),
-                denoiser, refiner, new LatentDecoder(vae, m.latent().scalingFactor()));
-        return new TorchModel(directory, device, describe(directory, m, device, refiner.isPresent()), opened,
-                pipeline);
+                denoiser, refiner, new LatentDecoder(vae, m.latent().scalingFactor()), stages.encoder());
+        return new TorchModel(directory, device, describe(directory, m, device, refiner.isPresent(),
+                stages.encoder().isPresent()), opened, pipeline);
     }
 
     private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
@@ -152,7 +156,8 @@ public final class TorchModel implements LoadedModel {
         return resource;
     }
 
-    private static ModelInfo describe(Path directory, BundleManifest m, DeviceContext device, boolean hasRefiner) {
+    private static ModelInfo describe(Path directory, BundleManifest m, DeviceContext device, boolean hasRefiner,
+                                      boolean hasEncoder) {
         return ModelInfo.builder()
                 .bundleDirectory(directory)
                 .name(m.name())
@@ -175,6 +180,7 @@ public final class TorchModel implements LoadedModel {
                 .textHiddenSize(m.text().hiddenSize())
                 .supportsGuidance(m.prediction().supportsGuidance())
                 .hasRefiner(hasRefiner)
+                .supportsImageInput(hasEncoder)
                 .precision(device.precision())
                 .device(device.device())
                 .build();

@@ -53,6 +53,7 @@ public final class BundleAssembler {
     private Path vaeDecoder;
     private Path tokenizer;
     private Path refiner;
+    private Path vaeEncoder;
     private BundlePreset preset = BundlePreset.INSTAFLOW;
     private String name;
     private Integer width;
@@ -69,6 +70,8 @@ public final class BundleAssembler {
     public BundleAssembler vaeDecoder(Path p) { this.vaeDecoder = p; return this; }
     public BundleAssembler tokenizer(Path folder) { this.tokenizer = folder; return this; }
     public BundleAssembler refiner(Path p) { this.refiner = p; return this; }
+    /** Optional VAE encoder for image inputs: {@code (image [B,3,H,W] in [-1,1]) -> latent mean}. */
+    public BundleAssembler vaeEncoder(Path p) { this.vaeEncoder = p; return this; }
     public BundleAssembler preset(BundlePreset p) { this.preset = p; return this; }
     public BundleAssembler name(String n) { this.name = n; return this; }
     public BundleAssembler width(int w) { this.width = w; return this; }
@@ -123,6 +126,9 @@ public final class BundleAssembler {
         if (refiner != null && !Files.isRegularFile(refiner)) {
             throw new IllegalArgumentException("--refiner " + refiner + " does not exist");
         }
+        if (vaeEncoder != null && !Files.isRegularFile(vaeEncoder)) {
+            throw new IllegalArgumentException("--vae-encoder " + vaeEncoder + " does not exist");
+        }
         if (Files.exists(out)) {
             boolean empty = false;
             if (Files.isDirectory(out)) {
@@ -144,6 +150,9 @@ public final class BundleAssembler {
         PartFile.requireCpuFloat32("denoiser", denoiser, "--denoiser");
         if (refiner != null) {
             PartFile.requireCpuFloat32("velocity refiner", refiner, "--refiner");
+        }
+        if (vaeEncoder != null) {
+            PartFile.requireCpuFloat32("VAE encoder", vaeEncoder, "--vae-encoder");
         }
         try (DeviceContext cpu = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false)) {
             int hiddenSize = learnTextWidth(framing, cpu);
@@ -276,7 +285,7 @@ public final class BundleAssembler {
                         guidance != null ? guidance : preset.guidance(), negativePrompt != null ? negativePrompt : ""),
                 new BundleManifest.Limits(Math.max(2048, Math.max(w, h)), 16, 1000),
                 new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer",
-                        refiner != null ? "refiner.pt" : null), prov);
+                        refiner != null ? "refiner.pt" : null, vaeEncoder != null ? "vae_encoder.pt" : null), prov);
     }
 
     private static int roundUp(int value, int multiple) {
@@ -289,6 +298,9 @@ public final class BundleAssembler {
         Files.copy(vaeDecoder, folder.resolve("vae_decoder.pt"));
         if (refiner != null) {
             Files.copy(refiner, folder.resolve("refiner.pt"));
+        }
+        if (vaeEncoder != null) {
+            Files.copy(vaeEncoder, folder.resolve("vae_encoder.pt")); // checked by the load in check(...)
         }
         Path tok = Files.createDirectory(folder.resolve("tokenizer"));
         for (String f : TOKENIZER_FILES) {

@@ -20,9 +20,10 @@ public final class Bundle {
     private final Path vaeDecoder;
     private final Path tokenizer;
     private final Path refiner;
+    private final Path vaeEncoder;
 
     private Bundle(Path directory, BundleManifest manifest, Path textEncoder, Path denoiser, Path vaeDecoder,
-                   Path tokenizer, Path refiner) {
+                   Path tokenizer, Path refiner, Path vaeEncoder) {
         this.directory = directory;
         this.manifest = manifest;
         this.textEncoder = textEncoder;
@@ -30,6 +31,7 @@ public final class Bundle {
         this.vaeDecoder = vaeDecoder;
         this.tokenizer = tokenizer;
         this.refiner = refiner;
+        this.vaeEncoder = vaeEncoder;
     }
 
     /** Opens the bundle in {@code directory}. @throws InvalidBundleException naming the file and field at fault */
@@ -51,7 +53,9 @@ public final class Bundle {
                 resolvePart(dir, manifestFile, "parts.denoiser", p.denoiser(), false),
                 resolvePart(dir, manifestFile, "parts.vae_decoder", p.vaeDecoder(), false),
                 resolvePart(dir, manifestFile, "parts.tokenizer", p.tokenizer(), true),
-                p.refiner() == null ? null : resolvePart(dir, manifestFile, "parts.refiner", p.refiner(), false));
+                p.refiner() == null ? null : resolvePart(dir, manifestFile, "parts.refiner", p.refiner(), false),
+                p.vaeEncoder() == null ? null
+                        : resolvePart(dir, manifestFile, "parts.vae_encoder", p.vaeEncoder(), false));
     }
 
     /**
@@ -129,5 +133,10 @@ public final class Bundle {
 
     public Optional<Path> refiner() {
         return Optional.ofNullable(refiner);
+    }
+
+    /** The optional VAE encoder part (image inputs). */
+    public Optional<Path> vaeEncoder() {
+        return Optional.ofNullable(vaeEncoder);
     }
 }

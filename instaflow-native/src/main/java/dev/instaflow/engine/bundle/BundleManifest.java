@@ -112,10 +112,22 @@ public record BundleManifest(int formatVersion, String name, String family, Stri
      * @param vaeDecoder  TorchScript: {@code z [B,C,h,w] -> [B,3,f*h,f*w]} (z already divided by the scaling factor)
      * @param tokenizer   folder with {@code vocab.json} + {@code merges.txt} (and optionally {@code tokenizer.json})
      * @param refiner     optional TorchScript velocity refiner: {@code (x, v, s float32 [B]) -> delta_v}
+     * @param vaeEncoder  optional TorchScript VAE encoder for image inputs:
+     *                    {@code image [B,3,H,W] in [-1,1] -> latent mean [B,C,H/f,W/f]} (not scaled)
      */
-    public record Parts(String textEncoder, String denoiser, String vaeDecoder, String tokenizer, String refiner) {
+    public record Parts(String textEncoder, String denoiser, String vaeDecoder, String tokenizer, String refiner,
+                        String vaeEncoder) {
+        /** Parts without a VAE encoder. */
+        public Parts(String textEncoder, String denoiser, String vaeDecoder, String tokenizer, String refiner) {
+            this(textEncoder, denoiser, vaeDecoder, tokenizer, refiner, null);
+        }
+
         public Optional<String> refinerPath() {
             return Optional.ofNullable(refiner);
+        }
+
+        public Optional<String> vaeEncoderPath() {
+            return Optional.ofNullable(vaeEncoder);
         }
     }
 }

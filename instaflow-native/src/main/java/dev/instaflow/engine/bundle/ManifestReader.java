@@ -145,7 +145,7 @@ public final class ManifestReader {
         sections.add(parts);
         BundleManifest.Parts partPaths = new BundleManifest.Parts(parts.string("text_encoder"),
                 parts.string("denoiser"), parts.string("vae_decoder"), parts.string("tokenizer"),
-                parts.string("refiner", null));
+                parts.string("refiner", null), parts.string("vae_encoder", null));
 
         checkDefaultsFit(file, prediction, sampling, partPaths);
 

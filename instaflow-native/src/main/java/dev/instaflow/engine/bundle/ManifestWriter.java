@@ -70,6 +70,7 @@ public final class ManifestWriter {
         parts.addProperty("vae_decoder", m.parts().vaeDecoder());
         parts.addProperty("tokenizer", m.parts().tokenizer());
         m.parts().refinerPath().ifPresent(r -> parts.addProperty("refiner", r));
+        m.parts().vaeEncoderPath().ifPresent(e -> parts.addProperty("vae_encoder", e));
         root.add("parts", parts);
 
         if (!m.provenance().isEmpty()) {

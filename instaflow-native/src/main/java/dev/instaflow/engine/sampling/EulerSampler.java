@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 public final class EulerSampler implements FlowSampler {
     @Override
     public Result sample(Tensor noise, SamplingContext context) {
-        EulerGrid grid = new EulerGrid(context.steps(), context.timeScale());
+        EulerGrid grid = new EulerGrid(context.steps(), context.timeScale(), context.strength());
         Scalar dt = new Scalar(grid.dt());
         Tensor x = noise;
         for (int i = 0; i < grid.steps(); i++) {
@@ -20,6 +20,7 @@ public final class EulerSampler implements FlowSampler {
                 context.trace().record("velocity_step" + i, v);
             }
             x = x.add(v.mul(dt));
+            x = context.constraint().afterStep(x, grid.noiseLevel(i + 1));
             context.listener().afterStep(i, grid.steps(), x);
         }
         return new Result(x, 0);

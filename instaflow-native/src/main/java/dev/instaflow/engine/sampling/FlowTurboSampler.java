@@ -40,7 +40,7 @@ public final class FlowTurboSampler implements FlowSampler {
             throw new IllegalArgumentException("FlowTurbo H" + heunSteps + "P" + pseudoSteps + "R" + refinerSteps
                     + " has " + n + " steps, the context asks for " + context.steps());
         }
-        LinspaceGrid grid = new LinspaceGrid(n, context.timeScale());
+        LinspaceGrid grid = new LinspaceGrid(n, context.timeScale(), context.strength());
         SecondOrderUpdate update = new SecondOrderUpdate(grid);
         StepTrace trace = new StepTrace(context.trace());
         trace.grid(grid);
@@ -53,6 +53,7 @@ public final class FlowTurboSampler implements FlowSampler {
             Tensor xTilde = update.predict(x, d0);
             Tensor d1 = field.velocity(xTilde, grid.timestep(i + 1));
             x = update.correct(x, d0, d1);
+            x = context.constraint().afterStep(x, grid.noiseLevel(i + 1));
             carry = d1;
             trace.step(i, d0, xTilde, d1);
             context.listener().afterStep(i, n, x);
@@ -62,6 +63,7 @@ public final class FlowTurboSampler implements FlowSampler {
             Tensor xTilde = update.predict(x, d0);
             Tensor d1 = field.velocity(xTilde, grid.timestep(i + 1));
             x = update.correct(x, d0, d1);
+            x = context.constraint().afterStep(x, grid.noiseLevel(i + 1));
             carry = d1;
             trace.step(i, d0, xTilde, d1);
             context.listener().afterStep(i, n, x);
@@ -83,6 +85,7 @@ public final class FlowTurboSampler implements FlowSampler {
                 trace.refinerCall(refinerCalls++, xTilde, v, sNext, correction1);
                 Tensor d1 = d0.add(correction1);
                 x = update.correct(x, d0, d1);
+                x = context.constraint().afterStep(x, grid.noiseLevel(i + 1));
                 carry = d0;
                 trace.step(i, d0, xTilde, d1);
                 context.listener().afterStep(i, n, x);

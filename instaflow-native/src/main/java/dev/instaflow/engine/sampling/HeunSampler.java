@@ -10,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
 public final class HeunSampler implements FlowSampler {
     @Override
     public Result sample(Tensor noise, SamplingContext context) {
-        LinspaceGrid grid = new LinspaceGrid(context.steps(), context.timeScale());
+        LinspaceGrid grid = new LinspaceGrid(context.steps(), context.timeScale(), context.strength());
         SecondOrderUpdate update = new SecondOrderUpdate(grid);
         StepTrace trace = new StepTrace(context.trace());
         trace.grid(grid);
@@ -20,6 +20,7 @@ public final class HeunSampler implements FlowSampler {
             Tensor xTilde = update.predict(x, d0);
             Tensor d1 = context.field().velocity(xTilde, grid.timestep(i + 1));
             x = update.correct(x, d0, d1);
+            x = context.constraint().afterStep(x, grid.noiseLevel(i + 1));
             trace.step(i, d0, xTilde, d1);
             context.listener().afterStep(i, grid.steps(), x);
         }

@@ -14,4 +14,7 @@ public interface TimeGrid {
 
     /** The timestep fed to the denoiser at point i, as float32. */
     float timestep(int i);
+
+    /** t_i / T at point i, as float32: 1 at pure noise, 0 at the image (what the inpainting blend uses). */
+    float noiseLevel(int i);
 }

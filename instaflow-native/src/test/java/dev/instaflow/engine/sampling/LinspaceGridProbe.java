@@ -8,4 +8,8 @@ public final class LinspaceGridProbe {
     public static float[] points(int steps) {
         return new LinspaceGrid(steps, 1000).points();
     }
+
+    public static float[] points(int steps, double strength) {
+        return new LinspaceGrid(steps, 1000, strength).points();
+    }
 }

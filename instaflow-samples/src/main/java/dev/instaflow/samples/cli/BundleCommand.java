@@ -50,6 +50,11 @@ final class BundleCommand implements Callable<Integer> {
             description = "Optional TorchScript velocity refiner (FlowTurbo): (x, v, s float32 [B]) -> delta v.")
     Path refiner;
 
+    @Option(names = "--vae-encoder", paramLabel = "FILE",
+            description = "Optional TorchScript VAE encoder for image inputs: (image [B,3,H,W] in [-1,1]) -> latent"
+                    + " mean [B,C,H/f,W/f], not scaled.")
+    Path vaeEncoder;
+
     @Option(names = "--name", paramLabel = "S", description = "Model name. Default: <folder of the denoiser>-<preset>.")
     String name;
 
@@ -90,6 +95,9 @@ final class BundleCommand implements Callable<Integer> {
         String sizeSource = defaultSize();
         BundleAssembler assembler = new BundleAssembler().textEncoder(textEncoder).denoiser(denoiser)
                 .vaeDecoder(vaeDecoder).tokenizer(tokenizer).preset(preset);
+        if (vaeEncoder != null) {
+            assembler.vaeEncoder(vaeEncoder);
+        }
         if (refiner != null) {
             assembler.refiner(refiner);
         }
@@ -186,6 +194,7 @@ final class BundleCommand implements Callable<Integer> {
                 + sampling.sampler().id() + " " + sampling.steps() + " step(s), guidance " + sampling.guidance()
                 + (sampling.negativePrompt().isEmpty() ? "" : ", negative prompt \"" + sampling.negativePrompt() + "\""));
         stdout.println("  refiner          " + (m.parts().refinerPath().isPresent() ? m.parts().refiner() : "none"));
+        stdout.println("  vae encoder      " + m.parts().vaeEncoderPath().orElse("none"));
         stdout.flush();
     }
 }

@@ -12,6 +12,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -62,6 +64,24 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--sampler", paramLabel = "euler|heun|flowturbo:H1P5R3",
             converter = Converters.SamplerConverter.class, description = "Sampler.")
     Sampler sampler;
+
+    @Option(names = "--init-image", paramLabel = "FILE",
+            description = "Start from this image (image-to-image; with --mask inpainting). Its size is the output size;"
+                    + " it must be a multiple of the model's size multiple (no resizing). Needs a model with a VAE"
+                    + " encoder (snapshots have one; bundles need parts.vae_encoder).")
+    Path initImage;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "With --init-image: strength in (0, 1], 1 = from pure noise. Default: 0.8, or 1 with --mask.")
+    Double strength;
+
+    @Option(names = "--mask", paramLabel = "FILE",
+            description = "With --init-image: inpainting mask of the same size, white = repaint, black = keep.")
+    Path mask;
+
+    @Option(names = "--keep-unmasked",
+            description = "With --mask: paste the init image's pixels outside the mask into the output.")
+    boolean keepUnmasked;
 
     @Mixin
     DeviceOptions deviceOptions;
@@ -133,7 +153,33 @@ final class GenerateCommand implements Callable<Integer> {
         if (sampler != null) {
             b.sampler(sampler);
         }
+        if (initImage != null) {
+            b.initImage(readImage(initImage, "--init-image"));
+        }
+        if (strength != null) {
+            b.strength(strength);
+        }
+        if (mask != null) {
+            b.mask(readImage(mask, "--mask"));
+        }
+        if (keepUnmasked) {
+            b.keepUnmaskedPixels(true);
+        }
         return b.build();
+    }
+
+    private static BufferedImage readImage(Path file, String option) {
+        BufferedImage image;
+        try {
+            image = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(option + " " + file + " cannot be read: " + e.getMessage(), e);
+        }
+        if (image == null) {
+            throw new IllegalArgumentException(option + " " + file + " is not an image this JVM can read (PNG, JPEG,"
+                    + " BMP, GIF)");
+        }
+        return image;
     }
 
     /** A --negative-prompt the run did not use (guidance 1 or below, or a model without guidance) is said so. */

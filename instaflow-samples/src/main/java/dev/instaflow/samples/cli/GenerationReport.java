@@ -60,6 +60,10 @@ record GenerationReport(ModelInfo model, Generation generation, int imagesPerPro
         JsonArray written = new JsonArray();
         files.forEach(f -> written.add(f.toString()));
         o.add("files", written);
+        if (g.strength().isPresent()) {
+            o.addProperty("strength", g.strength().getAsDouble());
+            o.addProperty("masked", g.masked());
+        }
         o.addProperty("denoiser_evaluations", g.denoiserEvaluations());
         o.addProperty("refiner_evaluations", g.refinerEvaluations());
         JsonObject timings = new JsonObject();
@@ -80,6 +84,10 @@ record GenerationReport(ModelInfo model, Generation generation, int imagesPerPro
         s.append(String.format(Locale.ROOT, "%s on %s: seed %s, %dx%d, %s %d step(s), guidance %s%n", model.name(),
                 model.device(), g.seed().isPresent() ? Long.toUnsignedString(g.seed().getAsLong()) : "caller noise",
                 g.width(), g.height(), g.sampler().id(), g.steps(), number(g.guidance())));
+        if (g.strength().isPresent()) {
+            s.append(String.format(Locale.ROOT, "from the init image at strength %s%s%n",
+                    number(g.strength().getAsDouble()), g.masked() ? ", masked" : ""));
+        }
         Map<String, Double> stages = g.timings().toMillis();
         String detail = stages.entrySet().stream().filter(e -> !e.getKey().equals("total"))
                 .map(e -> e.getKey() + " " + tenths(e.getValue()))

@@ -74,6 +74,7 @@ final class InspectCommand implements Callable<Integer> {
         files.put("denoiser", bundle.denoiser());
         files.put("vae_decoder", bundle.vaeDecoder());
         bundle.refiner().ifPresent(r -> files.put("refiner", r));
+        bundle.vaeEncoder().ifPresent(e -> files.put("vae_encoder", e));
         List<Part> parts = new ArrayList<>();
         for (Map.Entry<String, Path> f : files.entrySet()) {
             parts.add(new Part(f.getKey(), bundle.directory().relativize(f.getValue()), Files.size(f.getValue()),

@@ -27,6 +27,11 @@ public final class TestModels {
     }
 
     /** The threads tests run LibTorch with (Maven passes 1). */
+    /** The tiny SD-1.5-shaped diffusers snapshot of the shared fixtures (its VAE has an encoder). */
+    public static Path tinySd15Snapshot() {
+        return tinySd15().resolve("model");
+    }
+
     static String threads() {
         return System.getProperty("instaflow.test.threads", "1");
     }

@@ -89,6 +89,23 @@ class ExamplesTest {
     }
 
     @Test
+    void imageToImageWritesThreeStrengthsAndAnInpaintedImage() throws IOException {
+        ImageToImage.main(new String[] {TestModels.tinySd15Snapshot().toString(), temp.toString()});
+        for (String name : new String[] {"strength-0.3.png", "strength-0.6.png", "strength-1.0.png",
+            "inpainted.png"}) {
+            assertEquals(32, ImageIO.read(temp.resolve(name).toFile()).getWidth(), name + "\n" + printed());
+        }
+        assertTrue(printed().contains("(strength 0.3, 1 denoiser call(s))"), printed());
+        assertTrue(printed().contains("(strength 1.0, masked true)"), printed());
+    }
+
+    @Test
+    void imageToImageSaysWhatAModelWithoutAnEncoderLacks() throws IOException {
+        ImageToImage.main(new String[] {TestModels.tinyBundle().toString(), temp.toString()});
+        assertTrue(printed().contains("has no VAE encoder"), printed());
+    }
+
+    @Test
     void progressAndCancelReportsStepsAndFinishesWithinAGenerousDeadline() {
         ProgressAndCancel.main(new String[] {TestModels.tinyBundle().toString(), "600000", "3"});
         assertTrue(printed().contains("text_encoder done"), printed());

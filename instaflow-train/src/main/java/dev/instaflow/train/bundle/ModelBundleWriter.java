@@ -9,6 +9,7 @@ import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.train.model.ModelConfig;
 import dev.instaflow.train.model.PatchDecoder;
+import dev.instaflow.train.model.PatchEncoder;
 import dev.instaflow.train.training.NetworkPair;
 
 import java.io.IOException;
@@ -21,7 +22,7 @@ import java.util.Map;
 /**
  * Writes trained networks as an ordinary bundle that {@code InstaFlow.load} and the standard pipeline run:
  * {@code text_encoder.pt}, {@code denoiser.pt}, {@code vae_decoder.pt} (the weightless patch decoder),
- * {@code tokenizer/} (the reduced CLIP tokenizer) and {@code manifest.json}, plus {@code files.txt} listing every
+ * {@code vae_encoder.pt} (its inverse, for image inputs), {@code tokenizer/} (the reduced CLIP tokenizer) and {@code manifest.json}, plus {@code files.txt} listing every
  * file (the index the CLI uses to extract an embedded model). Written into a staging folder and renamed into place.
  */
 public final class ModelBundleWriter {
@@ -51,6 +52,9 @@ public final class ModelBundleWriter {
             try (ScriptModuleBuilder decoder = PatchDecoder.build(config)) {
                 decoder.save(staging.resolve("vae_decoder.pt"));
             }
+            try (ScriptModuleBuilder encoder = PatchEncoder.build(config)) {
+                encoder.save(staging.resolve("vae_encoder.pt"));
+            }
             Path tokenizer = Files.createDirectories(staging.resolve("tokenizer"));
             List<String> tokenizerFiles = List.of("vocab.json", "merges.txt", "special_tokens_map.json",
                     "tokenizer_config.json");
@@ -58,7 +62,8 @@ public final class ModelBundleWriter {
                 Files.copy(tokenizerFolder.resolve(f), tokenizer.resolve(f));
             }
             ManifestWriter.write(manifest(config, framing, defaults, provenance), staging);
-            StringBuilder index = new StringBuilder("manifest.json\ntext_encoder.pt\ndenoiser.pt\nvae_decoder.pt\n");
+            StringBuilder index = new StringBuilder(
+                    "manifest.json\ntext_encoder.pt\ndenoiser.pt\nvae_decoder.pt\nvae_encoder.pt\n");
             tokenizerFiles.forEach(f -> index.append("tokenizer/").append(f).append('\n'));
             Files.writeString(staging.resolve(FILE_INDEX), index.toString());
             StagedDirectory.deleteTree(bundleDir); // a stage's bundle is rewritten when the stage runs again
@@ -79,7 +84,8 @@ public final class ModelBundleWriter {
                         framing.padId()),
                 new BundleManifest.Sampling(Sampler.euler(), defaults.steps(), defaults.guidance(), ""),
                 new BundleManifest.Limits(8 * config.imageSize(), 64, 1000),
-                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer", null),
+                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer", null,
+                        "vae_encoder.pt"),
                 provenance);
     }
 }

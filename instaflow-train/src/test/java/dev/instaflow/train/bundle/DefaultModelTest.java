@@ -69,6 +69,32 @@ class DefaultModelTest {
         assertEquals(32, model.info().defaultWidth());
     }
 
+    /**
+     * Image inputs through the bundle's {@code vae_encoder} (the patch inverse of its decoder): an all-black mask
+     * gives back the input pixel for pixel, and a low strength keeps the input's colours (what the reader saw on
+     * the shipped model: red on blue at 0.2, the prompt's yellow on green from 0.8; docs/samplers.md).
+     */
+    @Test
+    void takesImageInputsThroughItsPatchEncoder() {
+        assertTrue(model.info().supportsImageInput());
+        BufferedImage input = RgbImage.of(new dev.instaflow.train.data.Scene(
+                Caption.parse("a red circle on a blue background"), 13, 15, 16), 32).toBufferedImage();
+        BufferedImage black = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+        GenerationRequest.Builder request = GenerationRequest.builder()
+                .prompt("a yellow square on a green background").seed(3).initImage(input);
+        BufferedImage kept = model.generate(request.mask(black).strength(0.7).build()).image();
+        for (int y = 0; y < 32; y++) {
+            for (int x = 0; x < 32; x++) {
+                assertEquals(input.getRGB(x, y) & 0xffffff, kept.getRGB(x, y) & 0xffffff, "pixel " + x + "," + y);
+            }
+        }
+        CaptionReader.Reading low = CaptionReader.read(RgbImage.of(model.generate(GenerationRequest.builder()
+                .prompt("a yellow square on a green background").seed(3).initImage(input).strength(0.2).build())
+                .image()));
+        assertEquals("RED on BLUE", low.foreground().map(Object::toString).orElse("?") + " on " + low.background(),
+                low.toString());
+    }
+
     @Test
     void drawsHeldOutCombinations() {
         double accuracy = accuracy(CaptionSplit.heldOut(), IMAGES_PER_HELD_OUT_CAPTION, 1000);

@@ -125,6 +125,7 @@ class UNetFullSizeTest {
     private static final class RandomWeights implements Weights {
         final Map<String, long[]> shapes = new LinkedHashMap<>();
         final List<Tensor> kept = new ArrayList<>();
+        final List<org.bytedeco.pytorch.TensorOptional> optionals = new ArrayList<>();
         long parameters;
         private final String prefix;
         private final RandomWeights root;
@@ -156,7 +157,19 @@ class UNetFullSizeTest {
             return t;
         }
 
+        @Override
+        public org.bytedeco.pytorch.TensorOptional takeOptional(String key, long... shape) {
+            org.bytedeco.pytorch.TensorOptional o = new org.bytedeco.pytorch.TensorOptional(take(key, shape));
+            o.retainReference();
+            root.optionals.add(o);
+            return o;
+        }
+
         void release() {
+            for (org.bytedeco.pytorch.TensorOptional o : optionals) {
+                o.releaseReference();
+            }
+            optionals.clear();
             for (Tensor t : kept) {
                 t.releaseReference();
             }
