@@ -48,12 +48,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exception type, a different image (a silent wrong image), or a case running past its timeout (a hang). A JVM
  * crash ends the test run; {@code target/fuzz-current-case.txt} then names the case that caused it.
  *
- * <p>{@code -Dinstaflow.fuzz.cases=N} (default 120, what CI runs; see docs/reliability.md for timings),
+ * <p>{@code -Dinstaflow.fuzz.cases=N} (default 200, what CI runs; see docs/reliability.md for timings),
  * {@code -Dinstaflow.fuzz.seed=S} (default 1). The result table goes to {@code target/fuzz-report.md}. See
  * docs/reliability.md for what the mutations are and are not.
  */
 class BundleFuzzTest {
-    static final int DEFAULT_CASES = 120;
+    static final int DEFAULT_CASES = 200;
     static final long CASE_TIMEOUT_S = 60;
 
     enum Outcome { CLEAN_AT_LOAD, CLEAN_AT_GENERATE, SAME_IMAGE, SILENT_WRONG_IMAGE, UNEXPECTED_EXCEPTION, HANG }
