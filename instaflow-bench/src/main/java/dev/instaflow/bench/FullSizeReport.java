@@ -327,7 +327,14 @@ public final class FullSizeReport implements Callable<Integer> {
             ProcMemory.resetPeak();
             long rss0 = ProcMemory.rssBytes();
             long t0 = System.nanoTime();
-            try (StateDict w = ComponentWeights.load("unet", dir, "diffusion_pytorch_model", Optional.empty(),
+            // With --variant fp16 the UNet reads the fp16 file (cast to float32) and is compared with diffusers' run
+            // of the same variant weights, where the reference has it.
+            Optional<String> v = Optional.ofNullable(variant);
+            String refOut = v.isPresent() && r.has("unet_out_" + v.get() + "_variant_weights")
+                    ? "unet_out_" + v.get() + "_variant_weights" : "unet_out";
+            m.put("variant", variant);
+            m.put("reference_output", refOut);
+            try (StateDict w = ComponentWeights.load("unet", dir, "diffusion_pytorch_model", v,
                     device::prepareWeight);
                  UNet2DConditionModel unet = UNet2DConditionModel.build(config, w, dir)) {
                 w.requireAllTaken();
@@ -338,7 +345,7 @@ public final class FullSizeReport implements Callable<Integer> {
                 Tensor sample = r.floatTensor("unet_in_sample");
                 Tensor t = r.floatTensor("unet_in_timestep");
                 Tensor ctx = r.floatTensor("unet_in_encoder_hidden_states");
-                float[] want = r.floats("unet_out");
+                float[] want = r.floats(refOut);
                 Supplier<float[]> java = () -> {
                     try (PointerScope s = new PointerScope()) {
                         return Tensors.toFloats(unet.predict(sample, t, ctx));
