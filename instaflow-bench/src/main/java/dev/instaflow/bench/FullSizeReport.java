@@ -107,16 +107,13 @@ public final class FullSizeReport implements Callable<Integer> {
             .disableHtmlEscaping().create();
 
     public static void main(String[] args) {
-        // JavaCPP refuses allocations once the process's resident memory passes maxPhysicalBytes (by default tied to
-        // -Xmx); a full-size UNet next to an ONNX Runtime session is far above that, and all of it is native.
-        if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
-            System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
-        }
         System.exit(new CommandLine(new FullSizeReport()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
+        // First, before anything touches JavaCPP: it also lifts JavaCPP's resident-memory ceiling (a full-size UNet
+        // beside an ONNX Runtime session is ~9 GB of native memory).
         TorchRuntime.ensureLoaded();
         TorchRuntime.setIntraOpThreads(threads);
         report.put("created", Instant.now().toString());

@@ -129,10 +129,7 @@ public final class DeviceContext implements AutoCloseable {
      * integer ones kept as they are, both moved to the device (a no-op for float32 weights on the CPU).
      */
     public Tensor prepareWeight(Tensor host) {
-        ScalarType dtype = Tensors.dtype(host);
-        boolean floating = dtype == ScalarType.Float || dtype == ScalarType.Half || dtype == ScalarType.BFloat16
-                || dtype == ScalarType.Double;
-        Tensor cast = floating && dtype != modelDtype() ? host.to(modelDtype()) : host;
+        Tensor cast = host.is_floating_point() && Tensors.dtype(host) != modelDtype() ? host.to(modelDtype()) : host;
         return isCuda() ? cast.to(torchDevice(), Tensors.dtype(cast)) : cast;
     }
 

@@ -55,7 +55,7 @@ public final class ComponentWeights {
                         }
                     }
                 }
-                st.readInto(dict, name -> true, prepare);
+                st.readInto(dict, prepare);
             }
             if (located.shardOf() != null) {
                 for (String key : located.shardOf().keySet()) {

@@ -206,15 +206,10 @@ public final class SafetensorsFile {
     /**
      * Reads every tensor into {@code into}, each through {@code prepare} (cast and move to the model's device and
      * dtype) before the next one is read.
-     *
-     * @param accept which names to read (others are skipped unread), e.g. a shard's share of an index
      */
-    public void readInto(StateDict into, java.util.function.Predicate<String> accept, UnaryOperator<Tensor> prepare) {
+    public void readInto(StateDict into, UnaryOperator<Tensor> prepare) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             for (Entry e : entries) {
-                if (!accept.test(e.name())) {
-                    continue;
-                }
                 // One scope per tensor: the host copy is freed as soon as its cast or device copy exists (put()
                 // retains what it keeps), so loading never holds more than the weights plus one tensor.
                 try (PointerScope scope = new PointerScope()) {
