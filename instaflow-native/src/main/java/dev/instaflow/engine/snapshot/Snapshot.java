@@ -265,9 +265,9 @@ public final class Snapshot {
         }
     }
 
-    private static JsonObject prediction(Path indexFile, String pipelineClass, JsonObject settings) {
+    private static JsonElement prediction(Path indexFile, String pipelineClass, JsonObject settings) {
         if (settings.has("prediction")) {
-            return settings.get("prediction").isJsonObject() ? settings.getAsJsonObject("prediction") : null;
+            return settings.get("prediction"); // the manifest reader names the field when it is not an object
         }
         if (pipelineClass.equals(RECTIFIED_FLOW_PIPELINE)) {
             JsonObject velocity = new JsonObject();

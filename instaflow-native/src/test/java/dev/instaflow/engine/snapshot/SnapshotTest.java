@@ -74,6 +74,15 @@ class SnapshotTest {
     }
 
     @Test
+    void aPredictionThatIsNotAnObjectIsNamed() throws IOException {
+        Path settings = Files.writeString(temp.resolve("bad-type.json"), "{\"prediction\": \"epsilon\"}");
+        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(
+                SharedFixtures.tinySd15().resolve("model"), LoadOptions.builder().settings(settings).build()));
+        assertEquals("prediction", e.field().orElseThrow());
+        assertTrue(e.getMessage().contains("expected an object, got the string"), e.getMessage());
+    }
+
+    @Test
     void aPipelineThatDoesNotSayWhatItPredictsAsksForSettings() throws IOException {
         Path dir = copyConfigs(SharedFixtures.tinySd15().resolve("model"));
         Files.writeString(dir.resolve("model_index.json"), Files.readString(dir.resolve("model_index.json"))
