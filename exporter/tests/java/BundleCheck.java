@@ -11,7 +11,7 @@ import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.selftest.SelfTest;
 import dev.instaflow.engine.selftest.SelfTestReport;
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -130,7 +130,7 @@ public final class BundleCheck {
             }
         };
         boolean guided = guidance > 1;
-        GenerationPlan plan = new GenerationPlan(List.of(required(o, "prompt")), o.getOrDefault("negative", ""), guided,
+        GenerationSettings plan = new GenerationSettings(List.of(required(o, "prompt")), o.getOrDefault("negative", ""), guided,
                 guidance, seed, noise, width, height, 1, Sampler.euler(), Integer.parseInt(required(o, "steps")));
         long start = System.nanoTime();
         TorchModel model = TorchModel.load(Path.of(required(o, "bundle")), loadOptions(o));

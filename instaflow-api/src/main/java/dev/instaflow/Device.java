@@ -4,14 +4,13 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * Where a model runs: {@link #cpu()}, a CUDA GPU ({@link #cuda(int)}), or {@link #auto()}, which picks the first
- * CUDA GPU when the GPU natives and a GPU are present and the CPU otherwise.
+ * Where a model runs: {@link #cpu()} or a CUDA GPU ({@link #cuda(int)}). Which device to pick when the caller does
+ * not say is a policy of {@link LoadOptions#device()}, not a device.
  */
 public final class Device {
     /** The kinds of device. */
-    public enum Kind { AUTO, CPU, CUDA }
+    public enum Kind { CPU, CUDA }
 
-    private static final Device AUTO = new Device(Kind.AUTO, -1);
     private static final Device CPU = new Device(Kind.CPU, -1);
 
     private final Kind kind;
@@ -20,10 +19,6 @@ public final class Device {
     private Device(Kind kind, int index) {
         this.kind = kind;
         this.index = index;
-    }
-
-    public static Device auto() {
-        return AUTO;
     }
 
     public static Device cpu() {
@@ -42,12 +37,9 @@ public final class Device {
         return new Device(Kind.CUDA, index);
     }
 
-    /** Parses {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    /** Parses {@code cpu}, {@code cuda} (or {@code gpu}) and {@code cuda:N}. */
     public static Device parse(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        if (t.equals("auto")) {
-            return AUTO;
-        }
+        String t = Objects.requireNonNull(text, "device").trim().toLowerCase(Locale.ROOT);
         if (t.equals("cpu")) {
             return CPU;
         }
@@ -61,14 +53,14 @@ public final class Device {
                 // fall through to the message below
             }
         }
-        throw new IllegalArgumentException("device '" + text + "' is not one of auto, cpu, cuda, cuda:N");
+        throw new IllegalArgumentException("device '" + text + "' is not one of cpu, cuda, cuda:N");
     }
 
     public Kind kind() {
         return kind;
     }
 
-    /** The CUDA device index; -1 for {@code cpu} and {@code auto}. */
+    /** The CUDA device index; -1 for the CPU. */
     public int index() {
         return index;
     }
@@ -79,7 +71,7 @@ public final class Device {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Device && ((Device) o).kind == kind && ((Device) o).index == index;
+        return o instanceof Device d && d.kind == kind && d.index == index;
     }
 
     @Override
@@ -89,13 +81,6 @@ public final class Device {
 
     @Override
     public String toString() {
-        switch (kind) {
-            case CUDA:
-                return "cuda:" + index;
-            case CPU:
-                return "cpu";
-            default:
-                return "auto";
-        }
+        return kind == Kind.CUDA ? "cuda:" + index : "cpu";
     }
 }

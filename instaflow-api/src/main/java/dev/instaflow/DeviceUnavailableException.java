@@ -1,7 +1,7 @@
 package dev.instaflow;
 
 /** The requested device cannot be used; the message says why (no driver, no GPU, CPU-only natives, missing library). */
-public class DeviceUnavailableException extends InstaFlowException {
+public final class DeviceUnavailableException extends InstaFlowException {
     public DeviceUnavailableException(String message) {
         super(message);
     }

@@ -1,60 +1,37 @@
 package dev.instaflow;
 
 import java.awt.image.BufferedImage;
-import java.util.ArrayList;
-import java.util.Collections;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
-import java.util.OptionalDouble;
-import java.util.OptionalLong;
 
 /**
- * The result of one generation: the images in batch order (each prompt's images consecutive) and the settings that
- * were actually used, so that any image can be reproduced: the seed (also when it was drawn at random), the
- * sampler and step count, the guidance, the size, how each prompt was tokenized, and timings per stage.
+ * The result of one generation: the images in batch order (each prompt's images consecutive), the settings that
+ * were actually used ({@link #settings()}: the seed, also when it was drawn at random, the sampler, steps, guidance
+ * and size, so that any image can be reproduced), how each prompt was tokenized, and timings per stage.
+ *
+ * @param images               the images, in batch order: prompt 0's images, then prompt 1's, and so on
+ * @param settings             the resolved settings the images were made with
+ * @param prompts              how each prompt was tokenized, in request order
+ * @param timings              time per stage
+ * @param denoiserEvaluations  calls of the denoiser network (each on the whole batch, doubled when guided)
+ * @param refinerEvaluations   calls of the velocity refiner (FlowTurbo refiner steps)
  */
-public final class Generation {
-    private final List<BufferedImage> images;
-    private final Long seed;
-    private final int width;
-    private final int height;
-    private final Sampler sampler;
-    private final int steps;
-    private final double guidance;
-    private final boolean guided;
-    private final String negativePrompt;
-    private final List<PromptTokens> prompts;
-    private final int denoiserEvaluations;
-    private final int refinerEvaluations;
-    private final StageTimings timings;
-    private final Double strength;
-    private final boolean masked;
-
-    private Generation(Builder b) {
-        this.images = Collections.unmodifiableList(new ArrayList<>(b.images));
-        this.seed = b.seed;
-        this.width = b.width;
-        this.height = b.height;
-        this.sampler = Objects.requireNonNull(b.sampler, "sampler");
-        this.steps = b.steps;
-        this.guidance = b.guidance;
-        this.guided = b.guided;
-        this.negativePrompt = b.negativePrompt;
-        this.prompts = Collections.unmodifiableList(new ArrayList<>(b.prompts));
-        this.denoiserEvaluations = b.denoiserEvaluations;
-        this.refinerEvaluations = b.refinerEvaluations;
-        this.timings = Objects.requireNonNull(b.timings, "timings");
-        this.strength = b.strength;
-        this.masked = b.masked;
-    }
-
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /** All images, in batch order: prompt 0's images, then prompt 1's, and so on. */
-    public List<BufferedImage> images() {
-        return images;
+public record Generation(List<BufferedImage> images, GenerationSettings settings, List<PromptTokens> prompts,
+                         Timings timings, int denoiserEvaluations, int refinerEvaluations) {
+    public Generation {
+        images = List.copyOf(images);
+        prompts = List.copyOf(prompts);
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(timings, "timings");
+        if (images.size() != settings.batchSize() || prompts.size() != settings.prompts().size()
+                || denoiserEvaluations < 0 || refinerEvaluations < 0) {
+            throw new IllegalArgumentException("inconsistent generation: " + images.size() + " image(s) and "
+                    + prompts.size() + " tokenized prompt(s) for " + settings);
+        }
     }
 
     /** The first image. */
@@ -62,128 +39,69 @@ public final class Generation {
         return images.get(0);
     }
 
-    /** The seed the noise was drawn from; empty when the caller passed the noise in. */
-    public OptionalLong seed() {
-        return seed == null ? OptionalLong.empty() : OptionalLong.of(seed);
-    }
-
-    public int width() {
-        return width;
-    }
-
-    public int height() {
-        return height;
-    }
-
-    public Sampler sampler() {
-        return sampler;
-    }
-
-    /** Sampler grid steps. */
-    public int steps() {
-        return steps;
-    }
-
-    /** The guidance scale in effect. */
-    public double guidance() {
-        return guidance;
-    }
-
-    /** Whether classifier-free guidance ran (guidance above 1 on a model that supports it). */
-    public boolean guided() {
-        return guided;
-    }
-
-    /**
-     * The negative prompt that was used, or empty text when guidance did not run (guidance 1 or below: a requested
-     * negative prompt is then ignored).
-     */
-    public String negativePrompt() {
-        return negativePrompt;
-    }
-
-    /** How each prompt was tokenized, in request order. */
-    public List<PromptTokens> prompts() {
-        return prompts;
-    }
-
     /** Whether any prompt was cut to the model's text window. */
     public boolean truncated() {
         return prompts.stream().anyMatch(PromptTokens::truncated);
     }
 
-    /** Calls of the denoiser network (each on the whole batch, doubled when guided). */
-    public int denoiserEvaluations() {
-        return denoiserEvaluations;
-    }
-
-    /** Calls of the velocity refiner part (FlowTurbo refiner steps). */
-    public int refinerEvaluations() {
-        return refinerEvaluations;
-    }
-
-    public StageTimings timings() {
-        return timings;
-    }
-
-    /** The strength used when the generation started from an init image; empty for text-to-image. */
-    public OptionalDouble strength() {
-        return strength == null ? OptionalDouble.empty() : OptionalDouble.of(strength);
-    }
-
-    /** Whether an inpainting mask was applied. */
-    public boolean masked() {
-        return masked;
-    }
-
     @Override
     public String toString() {
-        return "Generation{images=" + images.size() + ", seed=" + (seed == null ? "caller noise" : seed) + ", "
-                + width + "x" + height + ", sampler=" + sampler + ", steps=" + steps + ", guidance=" + guidance
-                + (guided ? " (guided)" : "") + ", denoiserEvaluations=" + denoiserEvaluations
-                + ", refinerEvaluations=" + refinerEvaluations
-                + (strength != null ? ", strength=" + strength + (masked ? " (masked)" : "") : "") + ", " + timings
-                + '}';
+        return "Generation{images=" + images.size() + ", " + settings + ", denoiserEvaluations="
+                + denoiserEvaluations + ", refinerEvaluations=" + refinerEvaluations + ", " + timings + '}';
     }
 
-    /** Builder used by engines. */
-    public static final class Builder {
-        private final List<BufferedImage> images = new ArrayList<>();
-        private Long seed;
-        private int width;
-        private int height;
-        private Sampler sampler;
-        private int steps;
-        private double guidance;
-        private boolean guided;
-        private String negativePrompt = "";
-        private final List<PromptTokens> prompts = new ArrayList<>();
-        private int denoiserEvaluations;
-        private int refinerEvaluations;
-        private StageTimings timings;
-        private Double strength;
-        private boolean masked;
+    /**
+     * How one prompt was tokenized.
+     *
+     * @param text       the prompt as given
+     * @param tokenCount the number of text tokens before truncation (without the begin and end markers)
+     * @param keptTokens the number of text tokens the model saw (at most the model's limit, 75 for CLIP)
+     */
+    public record PromptTokens(String text, int tokenCount, int keptTokens) {
+        /** Whether tokens were cut because the prompt was longer than the model's text window. */
+        public boolean truncated() {
+            return keptTokens < tokenCount;
+        }
+    }
 
-        private Builder() {
+    /**
+     * Time spent in each {@link Progress.Stage} of one generation, and in the whole call. On the CPU each stage is
+     * wall-clock time. On a GPU the stages are intervals between CUDA events recorded on the generation's stream at
+     * the stage boundaries, so they measure the device's work (and any time the device waited for the host);
+     * {@link #total()} is always the wall-clock time of the whole call. A generation batched with others (see
+     * {@code GenerationService}) reports the batch's stage times.
+     *
+     * @param stages time per stage; stages that did not run read as zero
+     * @param total  the whole call
+     */
+    public record Timings(Map<Progress.Stage, Duration> stages, Duration total) {
+        public Timings {
+            stages = Map.copyOf(stages);
+            Objects.requireNonNull(total, "total");
         }
 
-        public Builder images(List<BufferedImage> v) { images.clear(); images.addAll(v); return this; }
-        public Builder seed(Long v) { this.seed = v; return this; }
-        public Builder size(int w, int h) { this.width = w; this.height = h; return this; }
-        public Builder sampler(Sampler v) { this.sampler = v; return this; }
-        public Builder steps(int v) { this.steps = v; return this; }
-        public Builder guidance(double v) { this.guidance = v; return this; }
-        public Builder guided(boolean v) { this.guided = v; return this; }
-        public Builder negativePrompt(String v) { this.negativePrompt = v; return this; }
-        public Builder prompts(List<PromptTokens> v) { prompts.clear(); prompts.addAll(v); return this; }
-        public Builder denoiserEvaluations(int v) { this.denoiserEvaluations = v; return this; }
-        public Builder refinerEvaluations(int v) { this.refinerEvaluations = v; return this; }
-        public Builder timings(StageTimings v) { this.timings = v; return this; }
-        public Builder strength(Double v) { this.strength = v; return this; }
-        public Builder masked(boolean v) { this.masked = v; return this; }
+        /** The time of {@code stage}, zero if it did not run. */
+        public Duration of(Progress.Stage stage) {
+            return stages.getOrDefault(stage, Duration.ZERO);
+        }
 
-        public Generation build() {
-            return new Generation(this);
+        /** Milliseconds (fractional) per stage key in stage order, then {@code total}: the JSON form. */
+        public Map<String, Double> toMillis() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            for (Progress.Stage s : Progress.Stage.values()) {
+                m.put(s.key(), of(s).toNanos() / 1e6);
+            }
+            m.put("total", total.toNanos() / 1e6);
+            return m;
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("Timings{");
+            toMillis().forEach((k, v) -> sb.append(k).append('=').append(String.format(Locale.ROOT, "%.2f", v))
+                    .append("ms, "));
+            sb.setLength(sb.length() - 2);
+            return sb.append('}').toString();
         }
     }
 }

@@ -1,17 +1,17 @@
 package dev.instaflow;
 
 /**
- * A generation stopped before it finished: a {@link ProgressListener} asked to stop, or the generating thread was
- * interrupted (the interrupt flag is then left set). Nothing was returned and no native memory was kept.
+ * A generation stopped before it finished: {@link GenerationCall#cancel()} was called (from any thread, the progress
+ * listener's included), or the generating thread was interrupted (the interrupt flag is then left set). Nothing was
+ * returned and no native memory was kept.
  */
-public class GenerationCancelledException extends InstaFlowException {
+public final class GenerationCancelledException extends InstaFlowException {
     private final Progress progress;
 
-    public GenerationCancelledException(Progress progress) {
-        this(progress, "cancelled by the progress listener");
-    }
-
-    /** @param reason why it stopped, e.g. "the generating thread was interrupted" */
+    /**
+     * @param progress where the generation stood
+     * @param reason   why it stopped, e.g. "the generating thread was interrupted"
+     */
     public GenerationCancelledException(Progress progress, String reason) {
         super("generation " + (reason.startsWith("cancelled") ? reason : "cancelled: " + reason) + " at " + progress);
         this.progress = progress;

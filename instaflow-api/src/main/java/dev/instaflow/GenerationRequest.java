@@ -12,8 +12,8 @@ import java.util.OptionalLong;
 
 /**
  * One call's worth of generation settings. Immutable; build with {@link #builder()} or {@link #of(String)}.
- * Anything left unset takes the loaded model's default from its manifest ({@link ModelInfo}), and a missing seed
- * is drawn at random and reported in the {@link Generation}.
+ * Anything left unset takes the loaded model's default ({@link ModelInfo#defaults()}), and a missing seed is drawn
+ * at random and reported in {@link Generation#settings()}.
  *
  * <pre>{@code
  * GenerationRequest request = GenerationRequest.builder()
@@ -25,7 +25,8 @@ import java.util.OptionalLong;
  *
  * Values are checked twice: here, for what is wrong whatever the model (negative steps, NaN guidance, null text),
  * and when the request reaches a model, for what the model's limits decide (sizes, batch, steps, refiner).
- * Both throw {@link IllegalArgumentException} naming the field, the value and what was expected.
+ * Both throw {@link IllegalArgumentException} naming the field, the value and what was expected; a null argument
+ * throws {@link NullPointerException} naming the parameter.
  */
 public final class GenerationRequest {
     private final List<String> prompts;
@@ -211,9 +212,7 @@ public final class GenerationRequest {
 
         /** Sets several prompts, replacing any set before; they are generated in one batch, in this order. */
         public Builder prompts(List<String> prompts) {
-            if (prompts == null) {
-                throw new IllegalArgumentException("prompts must not be null");
-            }
+            Objects.requireNonNull(prompts, "prompts");
             List<String> checked = new ArrayList<>(prompts.size());
             for (int i = 0; i < prompts.size(); i++) {
                 checked.add(requireText(prompts.get(i), "prompts[" + i + "]"));
@@ -224,16 +223,15 @@ public final class GenerationRequest {
         }
 
         public Builder prompts(String... prompts) {
-            if (prompts == null) {
-                throw new IllegalArgumentException("prompts must not be null");
-            }
+            Objects.requireNonNull(prompts, "prompts");
             return prompts(java.util.Arrays.asList(prompts));
         }
 
         /**
          * Negative prompt for classifier-free guidance. Used only when guidance is above 1 (and the model supports
-         * guidance); otherwise it is ignored without an error, and {@link Generation#negativePrompt()} is empty and
-         * {@link Generation#guided()} false, which is how a caller can tell.
+         * guidance); otherwise it is ignored without an error, and the generation's
+         * {@link GenerationSettings#negativePrompt()} is empty and {@link GenerationSettings#guided()} false, which
+         * is how a caller can tell.
          */
         public Builder negativePrompt(String negativePrompt) {
             this.negativePrompt = requireText(negativePrompt, "negativePrompt");
@@ -309,8 +307,8 @@ public final class GenerationRequest {
         /**
          * Starts every image of the batch from {@code image} (image-to-image; with {@link #mask} inpainting),
          * replacing any init images set before. Its size becomes the request's size; a width or height set as well
-         * must equal it. It must be a multiple of the model's {@link ModelInfo#sizeMultiple()}: images are not
-         * resized. The model needs a VAE encoder ({@link ModelInfo#supportsImageInput()}).
+         * must equal it. It must be a multiple of the model's {@link ModelInfo.Limits#sizeMultiple()}: images are not
+         * resized. The model needs a VAE encoder ({@link ModelInfo.Features#imageInput()}).
          */
         public Builder initImage(BufferedImage image) {
             return initImages(List.of(requireImage(image, "initImage")));
@@ -321,9 +319,7 @@ public final class GenerationRequest {
          * share it); all of one size. Replaces any set before; an empty list clears them.
          */
         public Builder initImages(List<BufferedImage> images) {
-            if (images == null) {
-                throw new IllegalArgumentException("initImages must not be null");
-            }
+            Objects.requireNonNull(images, "initImages");
             List<BufferedImage> checked = new ArrayList<>(images.size());
             for (int i = 0; i < images.size(); i++) {
                 checked.add(requireImage(images.get(i), "initImages[" + i + "]"));
@@ -404,17 +400,11 @@ public final class GenerationRequest {
         }
 
         private static BufferedImage requireImage(BufferedImage image, String field) {
-            if (image == null) {
-                throw new IllegalArgumentException(field + " must not be null");
-            }
-            return image;
+            return Objects.requireNonNull(image, field);
         }
 
         private static String requireText(String text, String field) {
-            if (text == null) {
-                throw new IllegalArgumentException(field + " must not be null (use \"\" for an empty prompt)");
-            }
-            return text;
+            return Objects.requireNonNull(text, () -> field + " (use \"\" for an empty prompt)");
         }
 
         private static int requirePositive(int value, String field) {

@@ -1,7 +1,5 @@
 package dev.instaflow;
 
-import dev.instaflow.spi.GenerationPlan;
-import dev.instaflow.spi.ImageInput;
 
 import java.awt.image.BufferedImage;
 import java.util.Optional;
@@ -22,7 +20,7 @@ final class ImageInputs {
             return;
         }
         BufferedImage image = request.initImages().get(0);
-        int m = model.sizeMultiple();
+        int m = model.limits().sizeMultiple();
         if (image.getWidth() % m != 0 || image.getHeight() % m != 0) {
             throw new IllegalArgumentException("the init image is " + image.getWidth() + "x" + image.getHeight()
                     + ", not a multiple of " + m + " in both sides (model '" + model.name() + "' needs multiples of "
@@ -31,23 +29,23 @@ final class ImageInputs {
         }
     }
 
-    static GenerationPlan resolve(GenerationRequest request, ModelInfo model, GenerationPlan plan) {
+    static GenerationSettings resolve(GenerationRequest request, ModelInfo model, GenerationSettings settings) {
         if (request.initImages().isEmpty()) {
-            return plan;
+            return settings;
         }
-        if (!model.supportsImageInput()) {
+        if (!model.features().imageInput()) {
             throw new IllegalArgumentException("model '" + model.name() + "' has no VAE encoder, so it cannot start"
                     + " from an init image: a bundle needs the optional part parts.vae_encoder (see"
                     + " docs/bundle-format.md); a diffusers snapshot has one in its vae component");
         }
         Optional<BufferedImage> mask = request.mask();
         double strength = request.strength().orElse(mask.isPresent() ? DEFAULT_MASKED_STRENGTH : DEFAULT_STRENGTH);
-        if (model.predictionType() == PredictionType.EPSILON && (strength < 1 || mask.isPresent())) {
+        if (model.prediction() == ModelInfo.Prediction.EPSILON && (strength < 1 || mask.isPresent())) {
             throw new IllegalArgumentException("model '" + model.name() + "' is a one-step epsilon (SwiftBrush-style)"
                     + " model: it maps pure noise at one fixed timestep to an image and defines no path to start"
                     + " from part-way, so it takes neither a strength below 1 nor a mask; got strength " + strength
                     + (mask.isPresent() ? " and a mask" : "") + " (use a rectified-flow model for image-to-image)");
         }
-        return plan.withImage(new ImageInput(request.initImages(), strength, mask, request.keepUnmaskedPixels()));
+        return settings.withImage(new GenerationSettings.ImageInput(request.initImages(), strength, mask, request.keepUnmaskedPixels()));
     }
 }

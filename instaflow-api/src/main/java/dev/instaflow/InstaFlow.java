@@ -1,12 +1,12 @@
 package dev.instaflow;
 
 import dev.instaflow.spi.Engine;
-import dev.instaflow.spi.GenerationPlan;
-import dev.instaflow.spi.LoadedModel;
+import dev.instaflow.spi.Engine.LoadedModel;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -21,13 +21,17 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }
  * }</pre>
  *
- * <p><b>Threads.</b> {@code generate} may be called from several threads at once; each call runs on its caller's
- * thread. <b>Resources.</b> The model holds native memory (weights, on the CPU or a GPU) until {@link #close()},
+ * <p>A model folder is a diffusers snapshot as published ({@code model_index.json}, configs, safetensors) or an
+ * instaflow bundle ({@code manifest.json}, TorchScript parts). <b>Threads.</b> {@code generate} may be called from
+ * several threads at once; each call runs on its caller's thread ({@link GenerationService} batches concurrent
+ * requests on its own workers). Progress and cancellation from another thread: {@link #newCall}.
+ * <b>Resources.</b> The model holds native memory (weights, on the CPU or a GPU) until {@link #close()},
  * which waits for running generations to finish and may be called any number of times. Using a closed model
  * throws {@link IllegalStateException}.
  */
 public final class InstaFlow implements AutoCloseable {
     private final LoadedModel model;
+    private final ModelInfo info;
     private final String name;
     // Generations hold the read lock, close() takes the write lock: close waits for running calls and no call starts
     // on a freed model.
@@ -36,34 +40,47 @@ public final class InstaFlow implements AutoCloseable {
 
     private InstaFlow(LoadedModel model) {
         this.model = model;
-        this.name = model.info().name();
+        this.info = model.info();
+        this.name = info.name();
     }
 
-    /** Loads the bundle in {@code bundleDirectory} with {@link LoadOptions#defaults()}. */
-    public static InstaFlow load(Path bundleDirectory) {
-        return load(bundleDirectory, LoadOptions.defaults());
+    /** Loads the model folder {@code directory} with {@link LoadOptions#defaults()}. */
+    public static InstaFlow load(Path directory) {
+        return load(directory, LoadOptions.defaults());
     }
 
     /**
-     * Loads and validates the bundle in {@code bundleDirectory}: its manifest, its tokenizer, and each network part
-     * (run once on a small input to check its shapes); then, by default on CUDA, runs two warm-up generations
-     * ({@link LoadOptions#warmUp()}).
+     * Loads and validates the model folder {@code directory}: its manifest or configs, its tokenizer, and each
+     * network (run once on a small input to check its shapes); then, by default on CUDA, runs two warm-up
+     * generations ({@link LoadOptions#warmUp()}).
      *
-     * @throws InvalidBundleException     if the bundle cannot be used; the message names the file and field
+     * @throws InvalidModelException      if the model cannot be used; the message names the file and field
      * @throws DeviceUnavailableException if the requested device cannot be used; the message says why
-     * @throws IllegalArgumentException   if an option conflicts with the bundle
+     * @throws IllegalArgumentException   if an option conflicts with the model
+     * @throws IllegalStateException      if no engine is on the classpath
      */
-    public static InstaFlow load(Path bundleDirectory, LoadOptions options) {
-        Objects.requireNonNull(bundleDirectory, "bundleDirectory");
+    public static InstaFlow load(Path directory, LoadOptions options) {
+        Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(options, "options");
-        return load(engine(), bundleDirectory, options);
+        return load(engine(), directory, options);
+    }
+
+    /**
+     * Applies process-wide settings (LibTorch's threads, cuDNN benchmarking) to every model of this JVM, loaded
+     * before or after; see {@link RuntimeSettings}.
+     *
+     * @throws IllegalStateException if no engine is on the classpath
+     */
+    public static void configure(RuntimeSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        engine().configure(settings);
     }
 
     /** Loads through {@code engine}, then warms up as {@link LoadOptions#warmUp()} says. */
-    static InstaFlow load(Engine engine, Path bundleDirectory, LoadOptions options) {
-        InstaFlow model = new InstaFlow(engine.load(bundleDirectory, options));
+    static InstaFlow load(Engine engine, Path directory, LoadOptions options) {
+        InstaFlow model = new InstaFlow(engine.load(directory, options));
         try {
-            if (options.warmUp().orElse(model.model.info().device().isCuda())) {
+            if (options.warmUp().orElse(model.info.device().isCuda())) {
                 model.warmUp();
             }
         } catch (RuntimeException | Error e) {
@@ -89,7 +106,7 @@ public final class InstaFlow implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            return model.info();
+            return info;
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -100,27 +117,47 @@ public final class InstaFlow implements AutoCloseable {
         return generate(GenerationRequest.of(prompt)).image();
     }
 
-    public Generation generate(GenerationRequest request) {
-        return generate(request, ProgressListener.NONE);
-    }
-
     /**
-     * Generates the request's images.
+     * Generates the request's images on this thread.
      *
-     * @param listener told after each stage and step; returning {@code false} cancels
      * @throws IllegalArgumentException      if a request value is outside what the model accepts
-     * @throws GenerationCancelledException if the listener cancelled
+     * @throws GenerationCancelledException if the thread was interrupted
      * @throws InferenceException            if a network failed (the native message is kept)
      * @throws IllegalStateException         if the model is closed
      */
-    public Generation generate(GenerationRequest request, ProgressListener listener) {
+    public Generation generate(GenerationRequest request) {
+        return newCall(request).execute();
+    }
+
+    /** A call of {@code request} that reports progress and can be cancelled from another thread. */
+    public GenerationCall newCall(GenerationRequest request) {
+        return new GenerationCall(this, request);
+    }
+
+    /** Resolves and runs one request: what {@link GenerationCall#execute} does. */
+    Generation run(GenerationRequest request, Engine.Monitor monitor) {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(listener, "listener");
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            GenerationPlan plan = RequestResolver.resolve(request, model.info());
-            return model.generate(plan, listener);
+            GenerationSettings settings = RequestResolver.resolve(request, info);
+            return model.generate(List.of(settings), monitor).get(0);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Resolves {@code request} against this model: defaults filled in, limits checked (a drawn seed included). */
+    GenerationSettings resolve(GenerationRequest request) {
+        return RequestResolver.resolve(request, info);
+    }
+
+    /** Runs already-resolved, pairwise batchable settings as one batch (the {@link GenerationService}'s path). */
+    List<Generation> runBatch(List<GenerationSettings> batch, Engine.Monitor monitor) {
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            return model.generate(batch, monitor);
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -135,7 +172,7 @@ public final class InstaFlow implements AutoCloseable {
     public void close() {
         if (lifecycle.getReadHoldCount() > 0) {
             throw new IllegalStateException("close() called from inside generate() (a progress listener?) of model '"
-                    + name + "'; cancel by returning false from the listener instead");
+                    + name + "'; cancel the call (GenerationCall.cancel()) instead");
         }
         lifecycle.writeLock().lock();
         try {
@@ -176,7 +213,7 @@ public final class InstaFlow implements AutoCloseable {
         if (engine == null) {
             Iterator<Engine> engines = ServiceLoader.load(Engine.class, InstaFlow.class.getClassLoader()).iterator();
             if (!engines.hasNext()) {
-                throw new InstaFlowException("no InstaFlow engine on the classpath: add the dependency"
+                throw new IllegalStateException("no InstaFlow engine on the classpath: add the dependency"
                         + " dev.instaflow:instaflow-native (the LibTorch engine)");
             }
             engine = engines.next();

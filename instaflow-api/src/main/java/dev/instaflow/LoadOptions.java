@@ -3,14 +3,13 @@ package dev.instaflow;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
 
 /**
  * How to load a model. Immutable; build with {@link #builder()}. Every setting has a documented default, so
  * {@link #defaults()} is what {@link InstaFlow#load(java.nio.file.Path)} uses.
  *
  * <pre>{@code
- * LoadOptions options = LoadOptions.builder().device(Device.cpu()).threads(4).build();
+ * LoadOptions options = LoadOptions.builder().device(Device.cpu()).warmUp(false).build();
  * }</pre>
  */
 public final class LoadOptions {
@@ -18,18 +17,14 @@ public final class LoadOptions {
 
     private final Device device;
     private final Precision precision;
-    private final int threads;
     private final Boolean warmUp;
-    private final boolean cudnnBenchmark;
     private final String variant;
     private final Path settings;
 
     private LoadOptions(Builder b) {
         this.device = b.device;
         this.precision = b.precision;
-        this.threads = b.threads;
         this.warmUp = b.warmUp;
-        this.cudnnBenchmark = b.cudnnBenchmark;
         this.variant = b.variant;
         this.settings = b.settings;
     }
@@ -46,35 +41,29 @@ public final class LoadOptions {
         Builder b = new Builder();
         b.device = device;
         b.precision = precision;
-        b.threads = threads;
         b.warmUp = warmUp;
-        b.cudnnBenchmark = cudnnBenchmark;
         b.variant = variant;
         b.settings = settings;
         return b;
     }
 
-    /** Where the model runs. Default {@link Device#auto()}. */
-    public Device device() {
-        return device;
+    /**
+     * Where the model runs. Empty (the default) picks a device: the first CUDA GPU when the GPU natives
+     * ({@code instaflow-native} built with the {@code gpu} profile) and a usable GPU are present, else the CPU. A
+     * device given here is used or the load fails with {@link DeviceUnavailableException}; it never falls back.
+     */
+    public Optional<Device> device() {
+        return Optional.ofNullable(device);
     }
 
     /**
      * The precision to run in. Empty (the default) means the bundle's own ({@code dtype} in its manifest). Another
-     * value casts the parts' floating-point weights at load; the load-time check of each part then shows whether the
+     * value casts the networks' floating-point weights at load; the load-time check of each part then shows whether the
      * part runs in it. Parts traced from Python usually fix their dtype in the graph and fail that check (with a
      * message saying so): export such a bundle in the precision you need. The CPU runs float32 only.
      */
     public Optional<Precision> precision() {
         return Optional.ofNullable(precision);
-    }
-
-    /**
-     * Intra-op CPU threads for LibTorch. Empty (the default) leaves LibTorch's own choice (one per core).
-     * LibTorch keeps this setting per process, so the last model loaded with an explicit value wins.
-     */
-    public OptionalInt threads() {
-        return threads > 0 ? OptionalInt.of(threads) : OptionalInt.empty();
     }
 
     /**
@@ -85,16 +74,6 @@ public final class LoadOptions {
      */
     public Optional<Boolean> warmUp() {
         return Optional.ofNullable(warmUp);
-    }
-
-    /**
-     * Whether cuDNN may time its convolution algorithms per shape and keep the fastest (PyTorch's
-     * {@code cudnn.benchmark}). Off by default: the choice can differ between processes, so images may differ by a
-     * rounding level from run to run, and the setting is process-wide in LibTorch. Measure with {@code instaflow
-     * bench} before turning it on. Only matters on CUDA.
-     */
-    public boolean cudnnBenchmark() {
-        return cudnnBenchmark;
     }
 
     /**
@@ -117,26 +96,25 @@ public final class LoadOptions {
 
     @Override
     public String toString() {
-        return "LoadOptions{device=" + device + ", precision=" + (precision == null ? "bundle" : precision)
-                + ", threads=" + (threads > 0 ? threads : "default")
-                + ", warmUp=" + (warmUp == null ? "auto" : warmUp) + ", cudnnBenchmark=" + cudnnBenchmark
+        return "LoadOptions{device=" + (device == null ? "auto" : device)
+                + ", precision=" + (precision == null ? "model's" : precision)
+                + ", warmUp=" + (warmUp == null ? "auto" : warmUp)
                 + (variant == null ? "" : ", variant=" + variant) + (settings == null ? "" : ", settings=" + settings)
                 + '}';
     }
 
     /** Builder for {@link LoadOptions}. */
     public static final class Builder {
-        private Device device = Device.auto();
+        private Device device;
         private Precision precision;
-        private int threads;
         private Boolean warmUp;
-        private boolean cudnnBenchmark;
         private String variant;
         private Path settings;
 
         private Builder() {
         }
 
+        /** Run on exactly this device; see {@link LoadOptions#device()}. */
         public Builder device(Device device) {
             this.device = Objects.requireNonNull(device, "device");
             return this;
@@ -147,24 +125,9 @@ public final class LoadOptions {
             return this;
         }
 
-        /** Intra-op CPU threads, at least 1. */
-        public Builder threads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-            }
-            this.threads = threads;
-            return this;
-        }
-
         /** Run (or skip) the warm-up generations at load; see {@link LoadOptions#warmUp()}. */
         public Builder warmUp(boolean warmUp) {
             this.warmUp = warmUp;
-            return this;
-        }
-
-        /** Let cuDNN autotune its algorithms; see {@link LoadOptions#cudnnBenchmark()}. */
-        public Builder cudnnBenchmark(boolean cudnnBenchmark) {
-            this.cudnnBenchmark = cudnnBenchmark;
             return this;
         }
 

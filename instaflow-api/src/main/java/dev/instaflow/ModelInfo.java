@@ -1,250 +1,168 @@
 package dev.instaflow;
 
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * What a loaded model is and what it accepts, as read from its bundle manifest (see {@code docs/bundle-format.md}).
- * Request defaults and limits come from here. Immutable.
+ * What a loaded model is and what it accepts, as read from its manifest or snapshot configs (see
+ * {@code docs/models.md}): what it is ({@link #name()}, {@link #family()}, {@link #prediction()}, its provenance and
+ * licence), where it runs ({@link #device()}, {@link #precision()}), what a request gets by default
+ * ({@link #defaults()}), what it may ask for ({@link #limits()}) and which optional features it has
+ * ({@link #features()}). Immutable; the engine makes it, the constructor checks that its values agree.
+ *
+ * @param directory  the bundle or snapshot folder the model was loaded from
+ * @param name       the model's name
+ * @param family     the model family it was made for: {@code instaflow}, {@code rectified-flow}, {@code swiftbrush}, ...
+ * @param prediction what its denoiser predicts
+ * @param device     where it runs
+ * @param precision  the precision its networks run in
+ * @param defaults   what a request gets for the settings it leaves unset
+ * @param limits     the largest values a request may ask for
+ * @param features   the optional features it has
+ * @param latents    the latent space, for callers that pass their own noise ({@link #noiseShape})
+ * @param provenance who made the model from what (free-form strings from the manifest, such as {@code license})
  */
-public final class ModelInfo {
-    private final Path bundleDirectory;
-    private final String name;
-    private final String family;
-    private final PredictionType predictionType;
-    private final int latentChannels;
-    private final int vaeScaleFactor;
-    private final double scalingFactor;
-    private final int defaultWidth;
-    private final int defaultHeight;
-    private final int defaultSteps;
-    private final double defaultGuidance;
-    private final String defaultNegativePrompt;
-    private final Sampler defaultSampler;
-    private final int sizeMultiple;
-    private final int maxSize;
-    private final int maxBatch;
-    private final int maxSteps;
-    private final int maxTokens;
-    private final int textHiddenSize;
-    private final boolean supportsGuidance;
-    private final boolean hasRefiner;
-    private final boolean supportsImageInput;
-    private final Precision precision;
-    private final Device device;
-
-    private ModelInfo(Builder b) {
-        this.bundleDirectory = Objects.requireNonNull(b.bundleDirectory, "bundleDirectory");
-        this.name = Objects.requireNonNull(b.name, "name");
-        this.family = Objects.requireNonNull(b.family, "family");
-        this.predictionType = Objects.requireNonNull(b.predictionType, "predictionType");
-        this.latentChannels = b.latentChannels;
-        this.vaeScaleFactor = b.vaeScaleFactor;
-        this.scalingFactor = b.scalingFactor;
-        this.defaultWidth = b.defaultWidth;
-        this.defaultHeight = b.defaultHeight;
-        this.defaultSteps = b.defaultSteps;
-        this.defaultGuidance = b.defaultGuidance;
-        this.defaultNegativePrompt = Objects.requireNonNull(b.defaultNegativePrompt, "defaultNegativePrompt");
-        this.defaultSampler = Objects.requireNonNull(b.defaultSampler, "defaultSampler");
-        this.sizeMultiple = b.sizeMultiple;
-        this.maxSize = b.maxSize;
-        this.maxBatch = b.maxBatch;
-        this.maxSteps = b.maxSteps;
-        this.maxTokens = b.maxTokens;
-        this.textHiddenSize = b.textHiddenSize;
-        this.supportsGuidance = b.supportsGuidance;
-        this.hasRefiner = b.hasRefiner;
-        this.supportsImageInput = b.supportsImageInput;
-        this.precision = Objects.requireNonNull(b.precision, "precision");
-        this.device = Objects.requireNonNull(b.device, "device");
+public record ModelInfo(Path directory, String name, String family, Prediction prediction, Device device,
+                        Precision precision, Defaults defaults, Limits limits, Features features, Latents latents,
+                        Map<String, String> provenance) {
+    public ModelInfo {
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(family, "family");
+        Objects.requireNonNull(prediction, "prediction");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(precision, "precision");
+        Objects.requireNonNull(defaults, "defaults");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(latents, "latents");
+        provenance = Map.copyOf(provenance);
+        if (limits.sizeMultiple() % latents.scaleFactor() != 0) {
+            throw new IllegalArgumentException("size multiple " + limits.sizeMultiple()
+                    + " is not a multiple of the latent scale factor " + latents.scaleFactor());
+        }
+        int m = limits.sizeMultiple();
+        if (defaults.width() % m != 0 || defaults.height() % m != 0 || defaults.width() > limits.maxSize()
+                || defaults.height() > limits.maxSize()) {
+            throw new IllegalArgumentException("default size " + defaults.width() + "x" + defaults.height()
+                    + " is not a multiple of " + m + " up to " + limits.maxSize());
+        }
+        if (defaults.steps() > limits.maxSteps()) {
+            throw new IllegalArgumentException("default steps " + defaults.steps() + " exceed the limit "
+                    + limits.maxSteps());
+        }
+        if (defaults.sampler().needsRefiner() && !features.refiner()) {
+            throw new IllegalArgumentException("default sampler " + defaults.sampler() + " needs a refiner");
+        }
     }
 
-    public static Builder builder() {
-        return new Builder();
+    /** The licence the model's provenance names ({@code license} or {@code licence}), if any. */
+    public Optional<String> licence() {
+        return Optional.ofNullable(provenance.getOrDefault("license", provenance.get("licence")));
     }
 
-    /** The bundle directory the model was loaded from. */
-    public Path bundleDirectory() {
-        return bundleDirectory;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    /** The model family the bundle was made for: {@code instaflow}, {@code rectified-flow}, {@code swiftbrush}, ... */
-    public String family() {
-        return family;
-    }
-
-    public PredictionType predictionType() {
-        return predictionType;
-    }
-
-    public int latentChannels() {
-        return latentChannels;
-    }
-
-    /** Pixels per latent cell along each side (8 for Stable Diffusion). */
-    public int vaeScaleFactor() {
-        return vaeScaleFactor;
-    }
-
-    /** Latents are divided by this before the VAE decoder (0.18215 for SD 1.5 and 2.1). */
-    public double scalingFactor() {
-        return scalingFactor;
-    }
-
-    public int defaultWidth() {
-        return defaultWidth;
-    }
-
-    public int defaultHeight() {
-        return defaultHeight;
-    }
-
-    public int defaultSteps() {
-        return defaultSteps;
-    }
-
-    /** Default classifier-free guidance scale; guidance is applied only when it is above 1. */
-    public double defaultGuidance() {
-        return defaultGuidance;
-    }
-
-    /** The negative prompt used with guidance when the request gives none (normally empty). */
-    public String defaultNegativePrompt() {
-        return defaultNegativePrompt;
-    }
-
-    public Sampler defaultSampler() {
-        return defaultSampler;
-    }
-
-    /** Width and height must be multiples of this (a multiple of {@link #vaeScaleFactor()}). */
-    public int sizeMultiple() {
-        return sizeMultiple;
-    }
-
-    /** Largest accepted width or height in pixels. */
-    public int maxSize() {
-        return maxSize;
-    }
-
-    /** Largest number of images in one call (prompts times images per prompt). */
-    public int maxBatch() {
-        return maxBatch;
-    }
-
-    /** Largest accepted number of sampler steps. */
-    public int maxSteps() {
-        return maxSteps;
-    }
-
-    /** Text tokens the text encoder sees, including the begin and end markers (77 for CLIP). */
-    public int maxTokens() {
-        return maxTokens;
-    }
-
-    /** Width of the prompt embeddings (768 for SD 1.5, 1024 for SD 2.x). */
-    public int textHiddenSize() {
-        return textHiddenSize;
-    }
-
-    /** Whether classifier-free guidance (and so a negative prompt) can be used. */
-    public boolean supportsGuidance() {
-        return supportsGuidance;
-    }
-
-    /** Whether the bundle has a velocity refiner part (needed by FlowTurbo refiner steps). */
-    public boolean hasRefiner() {
-        return hasRefiner;
-    }
-
-    /**
-     * Whether the model can start from an image ({@link GenerationRequest.Builder#initImage}, image-to-image and
-     * inpainting): it needs a VAE encoder (a snapshot's {@code vae} has one; a bundle needs
-     * {@code parts.vae_encoder}). One-step epsilon models take an image only at strength 1 without a mask.
-     */
-    public boolean supportsImageInput() {
-        return supportsImageInput;
-    }
-
-    /** The precision the model runs in. */
-    public Precision precision() {
-        return precision;
-    }
-
-    /** The device the model runs on (never {@link Device#auto()}). */
-    public Device device() {
-        return device;
+    /** The shape {@code [batch, channels, height/f, width/f]} caller-given noise must have for a request. */
+    public long[] noiseShape(int batch, int width, int height) {
+        return new long[] {batch, latents.channels(), height / latents.scaleFactor(), width / latents.scaleFactor()};
     }
 
     @Override
     public String toString() {
-        return "ModelInfo{name=" + name + ", family=" + family + ", prediction=" + predictionType + ", device="
-                + device + ", precision=" + precision + ", default=" + defaultWidth + "x" + defaultHeight + " "
-                + defaultSampler + "/" + defaultSteps + " steps, guidance " + defaultGuidance + '}';
+        return "ModelInfo{" + name + ", " + family + ", " + prediction + " prediction, " + device + ", " + precision
+                + ", " + directory + '}';
     }
 
-    /** Builder used by engines; users read {@link ModelInfo}s, they do not make them. */
-    public static final class Builder {
-        private Path bundleDirectory;
-        private String name;
-        private String family;
-        private PredictionType predictionType;
-        private int latentChannels;
-        private int vaeScaleFactor;
-        private double scalingFactor;
-        private int defaultWidth;
-        private int defaultHeight;
-        private int defaultSteps;
-        private double defaultGuidance;
-        private String defaultNegativePrompt = "";
-        private Sampler defaultSampler = Sampler.euler();
-        private int sizeMultiple;
-        private int maxSize;
-        private int maxBatch;
-        private int maxSteps;
-        private int maxTokens;
-        private int textHiddenSize;
-        private boolean supportsGuidance;
-        private boolean hasRefiner;
-        private boolean supportsImageInput;
-        private Precision precision;
-        private Device device;
+    /** What a model's denoiser predicts. */
+    public enum Prediction {
+        /**
+         * A rectified-flow velocity from noise towards data (InstaFlow, 2-Rectified Flow). Samplers integrate
+         * {@code x += dt * v}.
+         */
+        VELOCITY,
+        /**
+         * DDPM noise at a fixed timestep, read once as {@code x0 = (z - sqrt(1 - a) * eps) / sqrt(a)} (SwiftBrush).
+         * One step, no guidance.
+         */
+        EPSILON;
 
-        private Builder() {
+        /** {@code velocity} or {@code epsilon}, as manifests write it. */
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
         }
 
-        public Builder bundleDirectory(Path v) { this.bundleDirectory = v; return this; }
-        public Builder name(String v) { this.name = v; return this; }
-        public Builder family(String v) { this.family = v; return this; }
-        public Builder predictionType(PredictionType v) { this.predictionType = v; return this; }
-        public Builder latentChannels(int v) { this.latentChannels = v; return this; }
-        public Builder vaeScaleFactor(int v) { this.vaeScaleFactor = v; return this; }
-        public Builder scalingFactor(double v) { this.scalingFactor = v; return this; }
-        public Builder defaultWidth(int v) { this.defaultWidth = v; return this; }
-        public Builder defaultHeight(int v) { this.defaultHeight = v; return this; }
-        public Builder defaultSteps(int v) { this.defaultSteps = v; return this; }
-        public Builder defaultGuidance(double v) { this.defaultGuidance = v; return this; }
-        public Builder defaultNegativePrompt(String v) { this.defaultNegativePrompt = v; return this; }
-        public Builder defaultSampler(Sampler v) { this.defaultSampler = v; return this; }
-        public Builder sizeMultiple(int v) { this.sizeMultiple = v; return this; }
-        public Builder maxSize(int v) { this.maxSize = v; return this; }
-        public Builder maxBatch(int v) { this.maxBatch = v; return this; }
-        public Builder maxSteps(int v) { this.maxSteps = v; return this; }
-        public Builder maxTokens(int v) { this.maxTokens = v; return this; }
-        public Builder textHiddenSize(int v) { this.textHiddenSize = v; return this; }
-        public Builder supportsGuidance(boolean v) { this.supportsGuidance = v; return this; }
-        public Builder hasRefiner(boolean v) { this.hasRefiner = v; return this; }
-        public Builder supportsImageInput(boolean v) { this.supportsImageInput = v; return this; }
-        public Builder precision(Precision v) { this.precision = v; return this; }
-        public Builder device(Device v) { this.device = v; return this; }
+        @Override
+        public String toString() {
+            return id();
+        }
+    }
 
-        public ModelInfo build() {
-            return new ModelInfo(this);
+    /**
+     * What a request gets for each setting it leaves unset.
+     *
+     * @param width          image width in pixels
+     * @param height         image height in pixels
+     * @param sampler        the sampler
+     * @param steps          sampler steps (for samplers whose schedule does not fix them)
+     * @param guidance       the classifier-free guidance scale; guidance runs only above 1
+     * @param negativePrompt the negative prompt used with guidance (normally empty)
+     */
+    public record Defaults(int width, int height, Sampler sampler, int steps, double guidance, String negativePrompt) {
+        public Defaults {
+            Objects.requireNonNull(sampler, "sampler");
+            Objects.requireNonNull(negativePrompt, "negativePrompt");
+            if (width < 1 || height < 1 || steps < 1 || !Double.isFinite(guidance) || guidance < 0) {
+                throw new IllegalArgumentException("defaults " + width + "x" + height + ", " + steps
+                        + " step(s), guidance " + guidance + "; expected positive sizes and steps, finite guidance >= 0");
+            }
+        }
+    }
+
+    /**
+     * The largest values a request may ask for.
+     *
+     * @param sizeMultiple width and height must be multiples of this (the VAE factor times the denoiser's
+     *                     downsampling)
+     * @param maxSize      the largest width or height in pixels
+     * @param maxBatch     the largest number of images in one call (prompts times images per prompt)
+     * @param maxSteps     the largest number of sampler steps
+     * @param maxTokens    text tokens the text encoder sees, begin and end markers included (77 for CLIP)
+     */
+    public record Limits(int sizeMultiple, int maxSize, int maxBatch, int maxSteps, int maxTokens) {
+        public Limits {
+            if (sizeMultiple < 1 || maxSize < sizeMultiple || maxBatch < 1 || maxSteps < 1 || maxTokens < 2) {
+                throw new IllegalArgumentException("limits: size multiple " + sizeMultiple + ", max size " + maxSize
+                        + ", max batch " + maxBatch + ", max steps " + maxSteps + ", max tokens " + maxTokens
+                        + "; expected sizeMultiple >= 1, maxSize >= sizeMultiple, maxBatch, maxSteps >= 1,"
+                        + " maxTokens >= 2");
+            }
+        }
+    }
+
+    /**
+     * The optional features a model has.
+     *
+     * @param guidance   classifier-free guidance (and so a negative prompt) can be used
+     * @param refiner    it has a FlowTurbo velocity refiner, so FlowTurbo schedules may have R steps
+     * @param imageInput it has a VAE encoder, so a request may start from an init image (image-to-image, inpainting)
+     */
+    public record Features(boolean guidance, boolean refiner, boolean imageInput) {
+    }
+
+    /**
+     * The latent space the denoiser works in.
+     *
+     * @param channels    latent channels (4 for Stable Diffusion)
+     * @param scaleFactor pixels per latent cell along each side (8 for Stable Diffusion)
+     */
+    public record Latents(int channels, int scaleFactor) {
+        public Latents {
+            if (channels < 1 || scaleFactor < 1) {
+                throw new IllegalArgumentException("latents: " + channels + " channel(s), scale factor "
+                        + scaleFactor + "; expected both >= 1");
+            }
         }
     }
 }

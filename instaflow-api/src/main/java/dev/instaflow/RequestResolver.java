@@ -1,8 +1,7 @@
 package dev.instaflow;
 
-import dev.instaflow.spi.GenerationPlan;
-
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Fills a request's unset values from the model's defaults and checks every value against the model's limits. */
@@ -10,40 +9,41 @@ final class RequestResolver {
     private RequestResolver() {
     }
 
-    static GenerationPlan resolve(GenerationRequest request, ModelInfo model) {
+    static GenerationSettings resolve(GenerationRequest request, ModelInfo model) {
         ImageInputs.checkImageSize(request, model);
-        Sampler sampler = request.sampler().orElse(model.defaultSampler());
+        Sampler sampler = request.sampler().orElse(model.defaults().sampler());
         int steps = resolveSteps(request, model, sampler);
 
-        double guidance = request.guidance().orElse(model.defaultGuidance());
+        double guidance = request.guidance().orElse(model.defaults().guidance());
         boolean guided = guidance > 1.0;
-        if (guided && !model.supportsGuidance()) {
+        if (guided && !model.features().guidance()) {
             throw new IllegalArgumentException("guidance " + guidance + " asks for classifier-free guidance, but model '"
-                    + model.name() + "' (" + model.predictionType() + " prediction) does not support it;"
+                    + model.name() + "' (" + model.prediction() + " prediction) does not support it;"
                     + " expected guidance <= 1");
         }
-        String negative = guided ? request.negativePrompt().orElse(model.defaultNegativePrompt()) : "";
+        String negative = guided ? request.negativePrompt().orElse(model.defaults().negativePrompt()) : "";
 
-        int width = request.width().orElse(model.defaultWidth());
-        int height = request.height().orElse(model.defaultHeight());
+        int width = request.width().orElse(model.defaults().width());
+        int height = request.height().orElse(model.defaults().height());
         checkSize("width", width, model);
         checkSize("height", height, model);
 
         long images = (long) request.prompts().size() * request.imagesPerPrompt(); // never overflows: int × int
-        if (images > model.maxBatch()) {
+        if (images > model.limits().maxBatch()) {
             throw new IllegalArgumentException("batch of " + request.prompts().size() + " prompt(s) x "
                     + request.imagesPerPrompt() + " image(s) = " + images + " exceeds the model's limit of "
-                    + model.maxBatch() + " images per call");
+                    + model.limits().maxBatch() + " images per call");
         }
         int batch = (int) images;
 
         Optional<LatentNoise> noise = request.noise();
         noise.ifPresent(n -> checkNoise(n, batch, width, height, model));
-        long seed = request.seed().orElseGet(() -> ThreadLocalRandom.current().nextLong(1L << 32));
+        long seed = request.seed().orElseGet(() -> ThreadLocalRandom.current().nextLong(1L << 32)); // < 2^32: also a valid numpy seed
 
-        GenerationPlan plan = new GenerationPlan(request.prompts(), negative, guided, guidance, seed, noise, width,
-                height, request.imagesPerPrompt(), sampler, steps);
-        return ImageInputs.resolve(request, model, plan);
+        GenerationSettings settings = new GenerationSettings(request.prompts(), negative, guided, guidance,
+                noise.isPresent() ? OptionalLong.empty() : OptionalLong.of(seed), noise, width, height,
+                request.imagesPerPrompt(), sampler, steps, Optional.empty());
+        return ImageInputs.resolve(request, model, settings);
     }
 
     private static int resolveSteps(GenerationRequest request, ModelInfo model, Sampler sampler) {
@@ -55,18 +55,19 @@ final class RequestResolver {
                         + sampler + ", whose schedule has " + steps + " steps; leave steps unset");
             }
         } else {
-            steps = request.steps().orElse(model.defaultSteps());
+            steps = request.steps().orElse(model.defaults().steps());
         }
-        if (steps > model.maxSteps()) {
-            throw new IllegalArgumentException("steps " + steps + " exceeds the model's limit of " + model.maxSteps());
+        if (steps > model.limits().maxSteps()) {
+            throw new IllegalArgumentException("steps " + steps + " exceeds the model's limit of "
+                    + model.limits().maxSteps());
         }
-        if (sampler.needsRefiner() && !model.hasRefiner()) {
-            throw new IllegalArgumentException("sampler " + sampler + " has " + sampler.refinerSteps()
+        if (sampler instanceof Sampler.FlowTurbo turbo && turbo.refinerSteps() > 0 && !model.features().refiner()) {
+            throw new IllegalArgumentException("sampler " + sampler + " has " + turbo.refinerSteps()
                     + " refiner step(s), but model '" + model.name() + "' has no refiner part;"
                     + " use a schedule without R steps or a bundle with parts.refiner");
         }
-        if (model.predictionType() == PredictionType.EPSILON
-                && (sampler.kind() != Sampler.Kind.EULER || steps != 1)) {
+        if (model.prediction() == ModelInfo.Prediction.EPSILON
+                && (!(sampler instanceof Sampler.Euler) || steps != 1)) {
             throw new IllegalArgumentException("model '" + model.name() + "' is a one-step epsilon (SwiftBrush-style)"
                     + " model; expected sampler euler with 1 step, got " + sampler + " with " + steps + " step(s)");
         }
@@ -74,25 +75,25 @@ final class RequestResolver {
     }
 
     private static void checkSize(String field, int value, ModelInfo model) {
-        if (value % model.sizeMultiple() != 0) {
-            throw new IllegalArgumentException(field + " " + value + " is not a multiple of " + model.sizeMultiple()
-                    + " (model '" + model.name() + "' needs multiples of " + model.sizeMultiple()
-                    + " pixels: VAE factor " + model.vaeScaleFactor() + " times its denoiser's downsampling)");
+        if (value % model.limits().sizeMultiple() != 0) {
+            throw new IllegalArgumentException(field + " " + value + " is not a multiple of " + model.limits().sizeMultiple()
+                    + " (model '" + model.name() + "' needs multiples of " + model.limits().sizeMultiple()
+                    + " pixels: VAE factor " + model.latents().scaleFactor() + " times its denoiser's downsampling)");
         }
-        if (value < model.sizeMultiple() || value > model.maxSize()) {
+        if (value < model.limits().sizeMultiple() || value > model.limits().maxSize()) {
             throw new IllegalArgumentException(field + " " + value + " is outside the model's range "
-                    + model.sizeMultiple() + ".." + model.maxSize());
+                    + model.limits().sizeMultiple() + ".." + model.limits().maxSize());
         }
     }
 
     private static void checkNoise(LatentNoise noise, int batch, int width, int height, ModelInfo model) {
-        long[] expected = {batch, model.latentChannels(), height / model.vaeScaleFactor(),
-            width / model.vaeScaleFactor()};
+        long[] expected = {batch, model.latents().channels(), height / model.latents().scaleFactor(),
+            width / model.latents().scaleFactor()};
         if (!java.util.Arrays.equals(noise.shape(), expected)) {
             throw new IllegalArgumentException("noise has shape " + java.util.Arrays.toString(noise.shape())
                     + " but this request needs " + java.util.Arrays.toString(expected)
-                    + " ([batch, latent channels, height/" + model.vaeScaleFactor() + ", width/"
-                    + model.vaeScaleFactor() + "])");
+                    + " ([batch, latent channels, height/" + model.latents().scaleFactor() + ", width/"
+                    + model.latents().scaleFactor() + "])");
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.instaflow;
 
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.junit.jupiter.api.Test;
 
 import java.awt.image.BufferedImage;
@@ -27,7 +27,7 @@ class ImageRequestTest {
                 + "'");
     }
 
-    static GenerationPlan resolve(GenerationRequest.Builder request, ModelInfo.Builder model) {
+    static GenerationSettings resolve(GenerationRequest.Builder request, ModelInfo.Builder model) {
         return RequestResolver.resolve(request.build(), model.build());
     }
 
@@ -36,7 +36,7 @@ class ImageRequestTest {
         GenerationRequest r = GenerationRequest.builder().prompt("a").initImage(image(640, 384)).build();
         assertEquals(640, r.width().getAsInt());
         assertEquals(384, r.height().getAsInt());
-        GenerationPlan p = RequestResolver.resolve(r, withEncoder().build());
+        GenerationSettings p = RequestResolver.resolve(r, withEncoder().build());
         assertEquals(640, p.width());
         assertEquals(384, p.height());
         assertEquals(0.8, p.strength(), "diffusers' img2img default");
@@ -65,7 +65,7 @@ class ImageRequestTest {
                 .initImage(image(64, 64)).mask(image(64, 128)).build()), "mask is 64x128 but the init image is 64x64");
         assertMessage(assertThrows(IllegalArgumentException.class,
                 () -> GenerationRequest.builder().prompt("a").mask(image(64, 64)).build()), "mask needs an init image");
-        GenerationPlan p = resolve(GenerationRequest.builder().prompt("a").initImage(image(64, 64))
+        GenerationSettings p = resolve(GenerationRequest.builder().prompt("a").initImage(image(64, 64))
                 .mask(image(64, 64)).keepUnmaskedPixels(true), withEncoder());
         assertEquals(1.0, p.strength(), "inpainting's default strength");
         assertTrue(p.image().get().keepUnmaskedPixels());
@@ -83,7 +83,7 @@ class ImageRequestTest {
     void oneImageForAllPromptsOrOnePerPrompt() {
         BufferedImage a = image(64, 64);
         BufferedImage b = image(64, 64);
-        GenerationPlan p = resolve(GenerationRequest.builder().prompts("x", "y").imagesPerPrompt(2)
+        GenerationSettings p = resolve(GenerationRequest.builder().prompts("x", "y").imagesPerPrompt(2)
                 .initImages(List.of(a, b)), withEncoder());
         assertEquals(List.of(0, 0, 1, 1), List.of(p.image().get().imageIndex(0, 2), p.image().get().imageIndex(1, 2),
                 p.image().get().imageIndex(2, 2), p.image().get().imageIndex(3, 2)));
@@ -122,7 +122,7 @@ class ImageRequestTest {
 
     @Test
     void textToImagePlansHaveNoImage() {
-        GenerationPlan p = resolve(GenerationRequest.builder().prompt("a"), withEncoder());
+        GenerationSettings p = resolve(GenerationRequest.builder().prompt("a"), withEncoder());
         assertTrue(p.image().isEmpty());
         assertEquals(1.0, p.strength());
     }

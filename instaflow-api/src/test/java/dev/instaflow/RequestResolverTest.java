@@ -1,6 +1,6 @@
 package dev.instaflow;
 
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -22,13 +22,13 @@ class RequestResolverTest {
                 .hasRefiner(false).precision(Precision.FLOAT32).device(Device.cpu());
     }
 
-    static GenerationPlan resolve(GenerationRequest.Builder request, ModelInfo.Builder model) {
+    static GenerationSettings resolve(GenerationRequest.Builder request, ModelInfo.Builder model) {
         return RequestResolver.resolve(request.build(), model.build());
     }
 
     @Test
     void fillsDefaultsFromTheModel() {
-        GenerationPlan p = resolve(GenerationRequest.builder().prompt("a"), model());
+        GenerationSettings p = resolve(GenerationRequest.builder().prompt("a"), model());
         assertEquals(512, p.width());
         assertEquals(1, p.steps());
         assertEquals(Sampler.euler(), p.sampler());
@@ -40,7 +40,7 @@ class RequestResolverTest {
     @Test
     void guidanceRunsOnlyAboveOne() {
         assertFalse(resolve(GenerationRequest.builder().prompt("a").guidance(1.0).negativePrompt("x"), model()).guided());
-        GenerationPlan p = resolve(GenerationRequest.builder().prompt("a").guidance(1.5).negativePrompt("blurry"),
+        GenerationSettings p = resolve(GenerationRequest.builder().prompt("a").guidance(1.5).negativePrompt("blurry"),
                 model());
         assertTrue(p.guided());
         assertEquals("blurry", p.negativePrompt());
@@ -88,7 +88,7 @@ class RequestResolverTest {
                 model()), "has no refiner part");
         assertMessage(() -> resolve(GenerationRequest.builder().prompt("a").sampler(Sampler.flowTurbo(1, 2, 0))
                 .steps(5), model()), "steps 5 conflicts with sampler flowturbo:H1P2R0");
-        GenerationPlan p = resolve(GenerationRequest.builder().prompt("a").sampler(Sampler.flowTurbo(1, 1, 2)),
+        GenerationSettings p = resolve(GenerationRequest.builder().prompt("a").sampler(Sampler.flowTurbo(1, 1, 2)),
                 model().hasRefiner(true));
         assertEquals(4, p.steps());
     }
@@ -110,7 +110,7 @@ class RequestResolverTest {
         LatentNoise noise = LatentNoise.of(new float[4 * 8 * 8], 1, 4, 8, 8);
         assertMessage(() -> resolve(GenerationRequest.builder().prompts(List.of("a", "b")).noise(noise), model()),
                 "noise has shape [1, 4, 8, 8] but this request needs [2, 4, 64, 64]");
-        GenerationPlan p = resolve(GenerationRequest.builder().prompt("a").size(64, 64).noise(noise), model());
+        GenerationSettings p = resolve(GenerationRequest.builder().prompt("a").size(64, 64).noise(noise), model());
         assertTrue(p.noise().isPresent());
         assertNotEquals(null, p.noise().get());
     }

@@ -1,8 +1,8 @@
 package dev.instaflow;
 
 import dev.instaflow.spi.Engine;
-import dev.instaflow.spi.GenerationPlan;
-import dev.instaflow.spi.LoadedModel;
+import dev.instaflow.GenerationSettings;
+import dev.instaflow.spi.Engine.LoadedModel;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -18,7 +18,7 @@ class WarmUpTest {
     /** An engine whose model records plans and can be told to fail. */
     static final class RecordingEngine implements Engine {
         final Device device;
-        final List<GenerationPlan> plans = new ArrayList<>();
+        final List<GenerationSettings> plans = new ArrayList<>();
         boolean failGenerations;
         boolean closed;
 
@@ -41,13 +41,13 @@ class WarmUpTest {
                 }
 
                 @Override
-                public Generation generate(GenerationPlan plan, ProgressListener listener) {
+                public Generation generate(GenerationSettings plan, ProgressListener listener) {
                     plans.add(plan);
                     if (failGenerations) {
                         throw new InferenceException("the denoiser part (x.pt) failed: boom", null);
                     }
                     return Generation.builder().sampler(plan.sampler())
-                            .timings(StageTimings.ofNanos(java.util.Map.of())).build();
+                            .timings(Timings.ofNanos(java.util.Map.of())).build();
                 }
 
                 @Override
@@ -63,7 +63,7 @@ class WarmUpTest {
         RecordingEngine engine = new RecordingEngine(Device.cuda(0));
         InstaFlow.load(engine, Path.of("m"), LoadOptions.defaults()).close();
         assertEquals(2, engine.plans.size());
-        GenerationPlan plan = engine.plans.get(0);
+        GenerationSettings plan = engine.plans.get(0);
         assertEquals(4, plan.steps(), "the model's default steps");
         assertTrue(plan.guided(), "the model's default guidance 1.5 guides");
     }

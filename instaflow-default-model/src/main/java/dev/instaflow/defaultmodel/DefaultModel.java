@@ -1,6 +1,6 @@
 package dev.instaflow.defaultmodel;
 
-import dev.instaflow.InstaFlowException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.StagedDirectory;
 
@@ -50,11 +50,12 @@ public final class DefaultModel {
     /**
      * The default model's bundle folder, extracted under {@link #home()} on first use.
      *
-     * @throws InstaFlowException  if the model's resources are not on the classpath, or a cached folder is damaged
+     * @throws IllegalStateException  if the model's resources are not on the classpath
+     * @throws InvalidModelException if a cached folder is damaged
      * @throws UncheckedIOException if extracting fails
      */
     public static Path path() {
-        return extract(home(), DefaultModel.class.getClassLoader()).orElseThrow(() -> new InstaFlowException(
+        return extract(home(), DefaultModel.class.getClassLoader()).orElseThrow(() -> new IllegalStateException(
                 "the built-in default model is not on the classpath (no " + RESOURCE_FOLDER + INDEX
                         + "): add the dev.instaflow:instaflow-default-model jar"));
     }
@@ -97,8 +98,8 @@ public final class DefaultModel {
             for (String file : files) {
                 try (InputStream in = resources.getResourceAsStream(RESOURCE_FOLDER + file)) {
                     if (in == null) {
-                        throw new InstaFlowException("the built-in model's index " + RESOURCE_FOLDER + INDEX
-                                + " lists '" + file + "', which is not on the classpath");
+                        throw new InvalidModelException(Path.of(RESOURCE_FOLDER + INDEX), null, "lists '" + file
+                                + "', which is not on the classpath");
                     }
                     Path out = staged.path().resolve(file);
                     Files.createDirectories(out.getParent());
@@ -114,15 +115,15 @@ public final class DefaultModel {
     /**
      * Whether {@code target} holds a usable cached bundle.
      *
-     * @throws InstaFlowException if the folder exists without a manifest (damaged, or moved in by hand)
+     * @throws InvalidModelException if the folder exists without a manifest (damaged, or moved in by hand)
      */
     public static boolean isReady(Path target) {
         if (!Files.isDirectory(target)) {
             return false;
         }
         if (!Files.isRegularFile(target.resolve(BundleManifest.FILE_NAME))) {
-            throw new InstaFlowException("the cached default model " + target + " has no " + BundleManifest.FILE_NAME
-                    + "; delete that folder and run again to rebuild it");
+            throw new InvalidModelException(target, null, "the cached default model has no "
+                    + BundleManifest.FILE_NAME + "; delete that folder and run again to rebuild it");
         }
         return true;
     }
@@ -142,7 +143,7 @@ public final class DefaultModel {
     /**
      * The index's paths: relative, '/'-separated, inside the folder; blank lines and {@code #} comments skipped.
      *
-     * @throws InstaFlowException for a path leaving the folder, or an index without {@code manifest.json}
+     * @throws InvalidModelException for a path leaving the folder, or an index without {@code manifest.json}
      */
     public static List<String> parseIndex(String index) {
         List<String> files = new ArrayList<>();
@@ -152,13 +153,13 @@ public final class DefaultModel {
                 continue;
             }
             if (file.startsWith("/") || file.contains("\\") || List.of(file.split("/")).contains("..")) {
-                throw new InstaFlowException("the built-in model's index " + RESOURCE_FOLDER + INDEX + " lists '"
-                        + file + "'; expected a relative path inside the folder, with '/' separators");
+                throw new InvalidModelException(Path.of(RESOURCE_FOLDER + INDEX), null, "lists '" + file
+                        + "'; expected a relative path inside the folder, with '/' separators");
             }
             files.add(file);
         }
         if (!files.contains(BundleManifest.FILE_NAME)) {
-            throw new InstaFlowException("the built-in model's index " + RESOURCE_FOLDER + INDEX + " does not list "
+            throw new InvalidModelException(Path.of(RESOURCE_FOLDER + INDEX), null, "does not list "
                     + BundleManifest.FILE_NAME);
         }
         return files;

@@ -7,8 +7,8 @@ import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.sampling.LatentConstraint;
 import dev.instaflow.engine.sampling.MaskBlend;
-import dev.instaflow.spi.GenerationPlan;
-import dev.instaflow.spi.ImageInput;
+import dev.instaflow.GenerationSettings;
+import dev.instaflow.GenerationSettings.ImageInput;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -27,7 +27,7 @@ import java.util.Optional;
  * @param strength   the strength
  */
 record ImageStart(Tensor latents, LatentConstraint constraint, double strength) {
-    static ImageStart prepare(GenerationPlan plan, Tensor noise, Optional<ImageEncoder> encoder, int vaeScaleFactor,
+    static ImageStart prepare(GenerationSettings plan, Tensor noise, Optional<ImageEncoder> encoder, int vaeScaleFactor,
                               DeviceContext device, PipelineTrace trace) {
         if (plan.image().isEmpty()) {
             return new ImageStart(noise, LatentConstraint.NONE, 1.0);
@@ -66,7 +66,7 @@ record ImageStart(Tensor latents, LatentConstraint constraint, double strength) 
     }
 
     /** For each batch item, the index of its init image. */
-    static int[] imageIndex(GenerationPlan plan) {
+    static int[] imageIndex(GenerationSettings plan) {
         ImageInput input = plan.image().orElseThrow();
         int[] index = new int[plan.batchSize()];
         for (int b = 0; b < index.length; b++) {
@@ -84,7 +84,7 @@ record ImageStart(Tensor latents, LatentConstraint constraint, double strength) 
     }
 
     /** The decoded images with the original pixels outside the mask, when the plan asks for it. */
-    static List<BufferedImage> composite(GenerationPlan plan, List<BufferedImage> images) {
+    static List<BufferedImage> composite(GenerationSettings plan, List<BufferedImage> images) {
         if (plan.image().isEmpty() || !plan.image().get().keepUnmaskedPixels()
                 || plan.image().get().mask().isEmpty()) {
             return images;

@@ -1,7 +1,7 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.InstaFlowException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.runtime.NativeErrors;
 
 import java.nio.file.Path;
@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /**
  * The load-time checks run the parts on the manifest's values; what fails there is the bundle's fault, whatever
  * LibTorch throws (e.g. a {@code time_scale} of 1e308 does not fit the float32 timestep tensor). Anything that is
- * not already one of the SDK's exceptions becomes an {@link InvalidBundleException} on the manifest, keeping the
+ * not already one of the SDK's exceptions becomes an {@link InvalidModelException} on the manifest, keeping the
  * native message.
  */
 final class LoadFailures {
@@ -20,7 +20,7 @@ final class LoadFailures {
         if (e instanceof InstaFlowException || e instanceof IllegalStateException) {
             return e;
         }
-        return new InvalidBundleException(manifestFile, null, "the bundle failed its load-time check: "
+        return new InvalidModelException(manifestFile, null, "the bundle failed its load-time check: "
                 + NativeErrors.summary(e), e);
     }
 }

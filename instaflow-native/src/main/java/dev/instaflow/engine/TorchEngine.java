@@ -1,8 +1,9 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.LoadOptions;
+import dev.instaflow.RuntimeSettings;
+import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.spi.Engine;
-import dev.instaflow.spi.LoadedModel;
 
 import java.nio.file.Path;
 
@@ -14,7 +15,12 @@ public final class TorchEngine implements Engine {
     }
 
     @Override
-    public LoadedModel load(Path bundleDirectory, LoadOptions options) {
-        return TorchModel.load(bundleDirectory, options);
+    public void configure(RuntimeSettings settings) {
+        TorchRuntime.configure(settings);
+    }
+
+    @Override
+    public Engine.LoadedModel load(Path directory, LoadOptions options) {
+        return TorchModel.load(directory, options);
     }
 }

@@ -1,11 +1,11 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.GenerationSettings;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.Precision;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.decode.ImageEncoder;
@@ -22,14 +22,15 @@ import dev.instaflow.engine.text.ClipTokenizer;
 import dev.instaflow.engine.text.TextConditioner;
 import dev.instaflow.engine.text.TextEncoder;
 import dev.instaflow.engine.text.TextEncoderVocabulary;
-import dev.instaflow.spi.GenerationPlan;
-import dev.instaflow.spi.LoadedModel;
+import dev.instaflow.spi.Engine;
+import dev.instaflow.spi.Engine.LoadedModel;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -62,7 +63,6 @@ public final class TorchModel implements LoadedModel {
      */
     public static TorchModel load(Path directory, LoadOptions options) {
         TorchRuntime.ensureLoaded();
-        options.threads().ifPresent(TorchRuntime::setIntraOpThreads);
         return Snapshot.isSnapshot(directory) ? loadSnapshot(directory, options) : loadBundle(directory, options);
     }
 
@@ -70,10 +70,10 @@ public final class TorchModel implements LoadedModel {
         Bundle bundle = Bundle.open(directory);
         BundleManifest m = bundle.manifest();
         Precision precision = options.precision().orElse(m.dtype());
-        DeviceContext device = DeviceContext.open(options.device(), precision, options.cudnnBenchmark());
+        DeviceContext device = DeviceContext.open(options.device(), precision);
         if (m.tracedOn().equals("cuda") && !device.isCuda()) {
             device.close();
-            throw new InvalidBundleException(bundle.manifestFile(), "traced_on", "the bundle was traced on cuda and"
+            throw new InvalidModelException(bundle.manifestFile(), "traced_on", "the bundle was traced on cuda and"
                     + " traced graphs pin their device, so it cannot run on " + device.device() + ": load it with"
                     + " Device.cuda() (--device cuda), or export it for the CPU (exporter --device cpu --dtype fp32)");
         }
@@ -95,8 +95,7 @@ public final class TorchModel implements LoadedModel {
     private static TorchModel loadSnapshot(Path directory, LoadOptions options) {
         Snapshot snapshot = Snapshot.open(directory, options);
         BundleManifest m = snapshot.manifest();
-        DeviceContext device = DeviceContext.open(options.device(), options.precision().orElse(m.dtype()),
-                options.cudnnBenchmark());
+        DeviceContext device = DeviceContext.open(options.device(), options.precision().orElse(m.dtype()));
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         opened.push(device);
         try {
@@ -158,32 +157,14 @@ public final class TorchModel implements LoadedModel {
 
     private static ModelInfo describe(Path directory, BundleManifest m, DeviceContext device, boolean hasRefiner,
                                       boolean hasEncoder) {
-        return ModelInfo.builder()
-                .bundleDirectory(directory)
-                .name(m.name())
-                .family(m.family())
-                .predictionType(m.prediction().type())
-                .latentChannels(m.latent().channels())
-                .vaeScaleFactor(m.latent().vaeScaleFactor())
-                .scalingFactor(m.latent().scalingFactor())
-                .defaultWidth(m.image().defaultWidth())
-                .defaultHeight(m.image().defaultHeight())
-                .defaultSteps(m.sampling().steps())
-                .defaultGuidance(m.sampling().guidance())
-                .defaultNegativePrompt(m.sampling().negativePrompt())
-                .defaultSampler(m.sampling().sampler())
-                .sizeMultiple(m.image().sizeMultiple())
-                .maxSize(m.limits().maxSize())
-                .maxBatch(m.limits().maxBatch())
-                .maxSteps(m.limits().maxSteps())
-                .maxTokens(m.text().maxLength())
-                .textHiddenSize(m.text().hiddenSize())
-                .supportsGuidance(m.prediction().supportsGuidance())
-                .hasRefiner(hasRefiner)
-                .supportsImageInput(hasEncoder)
-                .precision(device.precision())
-                .device(device.device())
-                .build();
+        return new ModelInfo(directory, m.name(), m.family(), m.prediction().type(), device.device(),
+                device.precision(),
+                new ModelInfo.Defaults(m.image().defaultWidth(), m.image().defaultHeight(), m.sampling().sampler(),
+                        m.sampling().steps(), m.sampling().guidance(), m.sampling().negativePrompt()),
+                new ModelInfo.Limits(m.image().sizeMultiple(), m.limits().maxSize(), m.limits().maxBatch(),
+                        m.limits().maxSteps(), m.text().maxLength()),
+                new ModelInfo.Features(m.prediction().supportsGuidance(), hasRefiner, hasEncoder),
+                new ModelInfo.Latents(m.latent().channels(), m.latent().vaeScaleFactor()), m.provenance());
     }
 
     @Override
@@ -192,16 +173,24 @@ public final class TorchModel implements LoadedModel {
     }
 
     @Override
-    public Generation generate(GenerationPlan plan, ProgressListener listener) {
-        return generate(plan, listener, PipelineTrace.NONE);
+    public List<Generation> generate(List<GenerationSettings> batch, Engine.Monitor monitor) {
+        return generate(batch, monitor, PipelineTrace.NONE);
     }
 
     /** A generation whose intermediate tensors go to {@code trace} (parity tests, debugging tools). */
-    public Generation generate(GenerationPlan plan, ProgressListener listener, PipelineTrace trace) {
+    public List<Generation> generate(List<GenerationSettings> batch, Engine.Monitor monitor, PipelineTrace trace) {
         if (closed) {
             throw new IllegalStateException("model '" + info.name() + "' is closed");
         }
-        return pipeline.run(plan, listener, trace);
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        for (GenerationSettings g : batch) {
+            if (!g.canBatchWith(batch.get(0)) && batch.size() > 1) {
+                throw new IllegalArgumentException("settings " + g + " cannot run in one batch with " + batch.get(0));
+            }
+        }
+        return pipeline.run(batch, monitor, trace);
     }
 
     /** The model folder: a bundle or a diffusers snapshot. */

@@ -3,7 +3,7 @@ package dev.instaflow.engine;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.instaflow.InstaFlow;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.testing.TinyBundle;
 import dev.instaflow.engine.testing.TorchArchives;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Bundles damaged the ways QA found (issue 10): each fails at load with an {@link InvalidBundleException} naming the
+ * Bundles damaged the ways QA found (issue 10): each fails at load with an {@link InvalidModelException} naming the
  * file, the field or record, instead of crashing the JVM, hanging, reading outside the bundle or loading silently.
  */
 class DamagedBundleTest {
@@ -44,8 +44,8 @@ class DamagedBundleTest {
         Files.writeString(file, json.toString());
     }
 
-    private InvalidBundleException loadFails() {
-        return assertThrows(InvalidBundleException.class,
+    private InvalidModelException loadFails() {
+        return assertThrows(InvalidModelException.class,
                 () -> InstaFlow.load(bundle, TestSettings.loadOptions()).close());
     }
 
@@ -63,7 +63,7 @@ class DamagedBundleTest {
         Path encoder = bundle.resolve("text_encoder.pt");
         TorchArchives.Record largest = TorchArchives.largestTensorRecord(encoder);
         TorchArchives.rewrite(encoder, largest.name(), data -> Arrays.copyOf(data, data.length / 2));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertTrue(e.file().endsWith("text_encoder.pt"), e.file().toString());
         assertEquals("parts.text_encoder", e.field().orElseThrow());
         assertMentions(e, largest.name(), "short tensor record", "FloatStorage");
@@ -75,7 +75,7 @@ class DamagedBundleTest {
         Path unet = bundle.resolve("unet.pt");
         TorchArchives.Record largest = TorchArchives.largestTensorRecord(unet);
         TorchArchives.flipBit(unet, largest, largest.length() / 3, 5);
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("parts.denoiser", e.field().orElseThrow());
         assertMentions(e, largest.name(), "CRC-32");
     }
@@ -100,7 +100,7 @@ class DamagedBundleTest {
             Path file = bundle.resolve("tokenizer").resolve(name);
             Files.deleteIfExists(file);
             Files.createSymbolicLink(file, outsideFile());
-            InvalidBundleException e = loadFails();
+            InvalidModelException e = loadFails();
             assertTrue(e.file().endsWith(name), name + ": " + e.getMessage());
             assertMentions(e, "outside");
             assertTrue(!e.getMessage().contains("secret") && !String.valueOf(e.getCause()).contains("secret"),
@@ -113,7 +113,7 @@ class DamagedBundleTest {
         tiny();
         Files.delete(bundle.resolve("manifest.json"));
         Files.createSymbolicLink(bundle.resolve("manifest.json"), outsideFile());
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertMentions(e, "manifest.json", "outside");
         assertTrue(!e.getMessage().contains("secret"), e.getMessage());
 
@@ -129,7 +129,7 @@ class DamagedBundleTest {
         Files.delete(manifest);
         Process mkfifo = new ProcessBuilder("mkfifo", manifest.toString()).start();
         assertEquals(0, mkfifo.waitFor());
-        InvalidBundleException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+        InvalidModelException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
                 java.time.Duration.ofSeconds(30), this::loadFails);
         assertMentions(e, "manifest.json", "not a regular file");
     }
@@ -153,7 +153,7 @@ class DamagedBundleTest {
     void jsonSyntaxErrorsGiveThePositionNotTheText() throws IOException {
         tiny();
         Files.writeString(bundle.resolve("tokenizer/special_tokens_map.json"), "{\"bos_token\": " + SECRET);
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertMentions(e, "special_tokens_map.json", "not valid JSON", "line 1");
         assertTrue(!e.getMessage().contains("secret"), e.getMessage());
     }
@@ -168,7 +168,7 @@ class DamagedBundleTest {
     void markerIdsThatContradictTheTokenizerFail() throws IOException {
         tiny();
         editManifest(j -> j.getAsJsonObject("text").addProperty("bos_id", 320));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("text.bos_id", e.field().orElseThrow());
         assertMentions(e, "<|startoftext|>", "49406", "320");
         editManifest(j -> {
@@ -231,7 +231,7 @@ class DamagedBundleTest {
             v.addProperty("zz", 50001);
             v.addProperty("zz</w>", 50002);
         });
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertMentions(e, "49408 rows", "ids up to 50002", "another text encoder");
     }
 
@@ -258,7 +258,7 @@ class DamagedBundleTest {
             j.getAsJsonObject("text").addProperty("eos_id", 1001);
             j.getAsJsonObject("text").addProperty("pad_id", 1001);
         });
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertMentions(e, "1002 tokens", "49408 rows", "another text encoder");
 
         // The same subset keeping CLIP's ids (sparse: 1000 tokens and the markers at 49406, 49407)
@@ -280,7 +280,7 @@ class DamagedBundleTest {
     void aMaxLengthOtherThanTheEncodersPositionTableFails() throws IOException {
         tiny();
         editManifest(j -> j.getAsJsonObject("text").addProperty("max_length", 76));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("text.max_length", e.field().orElseThrow());
         assertMentions(e, "expected 77");
     }
@@ -288,14 +288,14 @@ class DamagedBundleTest {
     // ---- item 5: values that used to escape as other exception types, or load and compute garbage ----
 
     @Test
-    void extremeNumbersAreInvalidBundleExceptionsNamingTheField() throws IOException {
+    void extremeNumbersAreInvalidModelExceptionsNamingTheField() throws IOException {
         tiny();
         String manifest = Files.readString(bundle.resolve("manifest.json"));
         // Gson refuses to parse an exponent this large (NumberFormatException before)
         String huge = manifest.replaceFirst("\"channels\"\\s*:\\s*4", "\"channels\": 1e100000");
         assertTrue(huge.contains("1e100000"));
         Files.writeString(bundle.resolve("manifest.json"), huge);
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("latent.channels", e.field().orElseThrow());
         assertMentions(e, "expected an integer");
 

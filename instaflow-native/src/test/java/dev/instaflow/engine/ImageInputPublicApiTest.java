@@ -3,7 +3,7 @@ package dev.instaflow.engine;
 import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.bundle.BundleManifest;
@@ -139,11 +139,11 @@ class ImageInputPublicApiTest {
     @Test
     void aWrongEncoderPartFailsAtLoadNamingTheField() {
         Path dir = TinyBundle.create(temp.resolve("wrong-encoder"), encoderPart("vae_decoder.pt"));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class,
+        InvalidModelException e = assertThrows(InvalidModelException.class,
                 () -> InstaFlow.load(dir, TestSettings.loadOptions()).close());
         assertEquals("parts.vae_encoder", e.field().orElse(null), e.getMessage());
         Path missing = TinyBundle.create(temp.resolve("missing-encoder"), encoderPart("nothing.pt"));
-        InvalidBundleException m = assertThrows(InvalidBundleException.class,
+        InvalidModelException m = assertThrows(InvalidModelException.class,
                 () -> InstaFlow.load(missing, TestSettings.loadOptions()).close());
         assertEquals("parts.vae_encoder", m.field().orElse(null), m.getMessage());
     }

@@ -7,8 +7,8 @@ import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.sampling.LinspaceGridProbe;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.SharedFixtures;
-import dev.instaflow.spi.GenerationPlan;
-import dev.instaflow.spi.ImageInput;
+import dev.instaflow.GenerationSettings;
+import dev.instaflow.GenerationSettings.ImageInput;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
@@ -136,12 +136,12 @@ class ImageToImageTest {
                      float[] latents, Generation generation, RecordingTrace trace) {
     }
 
-    static GenerationPlan plan(List<String> prompts, double guidance, long seed, Sampler sampler, int steps) {
-        return new GenerationPlan(prompts, "", guidance > 1, guidance, seed, Optional.empty(), SIZE, SIZE, 1,
+    static GenerationSettings plan(List<String> prompts, double guidance, long seed, Sampler sampler, int steps) {
+        return new GenerationSettings(prompts, "", guidance > 1, guidance, seed, Optional.empty(), SIZE, SIZE, 1,
                 sampler, steps);
     }
 
-    static EngineRun run(GenerationPlan plan) {
+    static EngineRun run(GenerationSettings plan) {
         RecordingTrace trace = new RecordingTrace();
         Generation g = model.generate(plan, ProgressListener.NONE, trace);
         RecordingTrace.Recorded text = trace.get("unet_in_encoder_hidden_states_call0");
@@ -153,7 +153,7 @@ class ImageToImageTest {
                 IndependentSamplerTest.floats(trace.get("final_latents").values()), g, trace);
     }
 
-    static GenerationPlan withImage(GenerationPlan plan, BufferedImage image, double strength, BufferedImage mask) {
+    static GenerationSettings withImage(GenerationSettings plan, BufferedImage image, double strength, BufferedImage mask) {
         return plan.withImage(new ImageInput(List.of(image), strength, Optional.ofNullable(mask), false));
     }
 
@@ -419,7 +419,7 @@ class ImageToImageTest {
         BufferedImage white = solid(Color.WHITE);
         for (Sampler sampler : new Sampler[] {Sampler.euler(), Sampler.heun(), Sampler.flowTurbo(1, 1, 1)}) {
             int steps = sampler.fixedSteps().orElse(2);
-            GenerationPlan text = plan(List.of("an astronaut"), 1.5, 42, sampler, steps);
+            GenerationSettings text = plan(List.of("an astronaut"), 1.5, 42, sampler, steps);
             EngineRun t2i = run(text);
             EngineRun s1 = run(withImage(text, image, 1.0, null));
             assertBitwise(sampler + ": s=1 vs text-to-image", t2i.latents(), s1.latents());
@@ -455,7 +455,7 @@ class ImageToImageTest {
     void theEncoderStageFeedsTwoXMinusOneAndScalesTheMean() {
         BufferedImage a = picture(6);
         BufferedImage b = picture(7);
-        GenerationPlan base = new GenerationPlan(List.of("one", "two"), "", false, 0.0, 3, Optional.empty(), SIZE,
+        GenerationSettings base = new GenerationSettings(List.of("one", "two"), "", false, 0.0, 3, Optional.empty(), SIZE,
                 SIZE, 2, Sampler.euler(), 1);
         EngineRun r = run(base.withImage(new ImageInput(List.of(a, b), 0.5, Optional.empty(), false)));
         float[] in = IndependentSamplerTest.floats(r.trace().get("vae_encoder_in").values());

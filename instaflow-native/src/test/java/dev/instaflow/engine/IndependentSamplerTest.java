@@ -8,7 +8,7 @@ import dev.instaflow.engine.sampling.LinspaceGridProbe;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.SharedFixtures;
 import dev.instaflow.engine.testing.TinyBundle;
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
@@ -63,7 +63,7 @@ class IndependentSamplerTest {
 
     static EngineRun engine(List<String> prompts, String negative, double guidance, long seed, int width, int height,
                             Sampler sampler, int steps) {
-        GenerationPlan plan = new GenerationPlan(prompts, negative, guidance > 1, guidance, seed, Optional.empty(),
+        GenerationSettings plan = new GenerationSettings(prompts, negative, guidance > 1, guidance, seed, Optional.empty(),
                 width, height, 1, sampler, steps);
         RecordingTrace trace = new RecordingTrace();
         Generation g = model.generate(plan, ProgressListener.NONE, trace);

@@ -5,7 +5,7 @@ import dev.instaflow.GenerationCancelledException;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.Progress;
-import dev.instaflow.Stage;
+import dev.instaflow.Progress.Stage;
 import dev.instaflow.engine.testing.TinyBundle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

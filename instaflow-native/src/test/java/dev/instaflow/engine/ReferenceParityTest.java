@@ -8,7 +8,7 @@ import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.ReferenceCase;
 import dev.instaflow.engine.testing.TinyBundle;
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,7 +50,7 @@ class ReferenceParityTest {
     void reproducesEveryIntermediate(String caseName) {
         ReferenceCase reference = ReferenceCase.load(caseName);
         boolean guided = reference.guidance() > 1;
-        GenerationPlan plan = new GenerationPlan(List.of(reference.prompt()), "", guided, reference.guidance(),
+        GenerationSettings plan = new GenerationSettings(List.of(reference.prompt()), "", guided, reference.guidance(),
                 reference.seed(), Optional.empty(), reference.width(), reference.height(), 1, Sampler.euler(),
                 reference.steps());
         RecordingTrace trace = new RecordingTrace();

@@ -7,7 +7,7 @@ import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.ReferenceCase;
 import dev.instaflow.engine.testing.TinyBundle;
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +28,8 @@ class SamplerParityTest {
     @TempDir
     Path temp;
 
-    private static GenerationPlan plan(ReferenceCase c, Sampler sampler) {
-        return new GenerationPlan(List.of(c.prompt()), "", c.guidance() > 1, c.guidance(), c.seed(), Optional.empty(),
+    private static GenerationSettings plan(ReferenceCase c, Sampler sampler) {
+        return new GenerationSettings(List.of(c.prompt()), "", c.guidance() > 1, c.guidance(), c.seed(), Optional.empty(),
                 c.width(), c.height(), 1, sampler, c.steps());
     }
 

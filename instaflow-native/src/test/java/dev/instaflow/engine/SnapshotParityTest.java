@@ -8,7 +8,7 @@ import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.ReferenceCase;
 import dev.instaflow.engine.testing.SharedFixtures;
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +53,7 @@ class SnapshotParityTest {
     }
 
     private static Generation check(TorchModel model, ReferenceCase reference, Sampler sampler, Set<String> large) {
-        GenerationPlan plan = new GenerationPlan(List.of(reference.prompt()), "", reference.guidance() > 1,
+        GenerationSettings plan = new GenerationSettings(List.of(reference.prompt()), "", reference.guidance() > 1,
                 reference.guidance(), reference.seed(), Optional.empty(), reference.width(), reference.height(), 1,
                 sampler, reference.steps());
         RecordingTrace trace = new RecordingTrace();

@@ -3,7 +3,7 @@ package dev.instaflow.engine;
 import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.ProgressListener;
 import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.ReferenceCase;
@@ -66,7 +66,7 @@ class SnapshotPublicApiTest {
         Path config = snapshot.resolve("vae/config.json");
         Files.delete(config);
         Files.createSymbolicLink(config, outside);
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> InstaFlow.load(snapshot,
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> InstaFlow.load(snapshot,
                 TestSettings.loadOptions()));
         assertTrue(e.getMessage().contains("outside"), e.getMessage());
     }
@@ -85,7 +85,7 @@ class SnapshotPublicApiTest {
             ParityAssertions.assertImagesMatch(c, g);
         }
         Files.delete(unet.resolve("diffusion_pytorch_model.fp16.safetensors"));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> InstaFlow.load(snapshot,
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> InstaFlow.load(snapshot,
                 TestSettings.loadOptions()));
         assertTrue(e.getMessage().contains("no unet weights"), e.getMessage());
     }

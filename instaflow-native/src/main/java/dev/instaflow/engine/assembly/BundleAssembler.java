@@ -2,7 +2,7 @@ package dev.instaflow.engine.assembly;
 
 import dev.instaflow.Device;
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.Precision;
 import dev.instaflow.engine.TorchModel;
@@ -87,7 +87,7 @@ public final class BundleAssembler {
      * Assembles the bundle into {@code out}, which must not exist or be empty.
      *
      * @return the manifest written
-     * @throws InvalidBundleException if a part or the tokenizer is unusable (naming the file)
+     * @throws InvalidModelException if a part or the tokenizer is unusable (naming the file)
      * @throws IllegalArgumentException if a required input is missing or {@code out} is not empty
      */
     public BundleManifest assemble(Path out) {
@@ -154,7 +154,7 @@ public final class BundleAssembler {
         if (vaeEncoder != null) {
             PartFile.requireCpuFloat32("VAE encoder", vaeEncoder, "--vae-encoder");
         }
-        try (DeviceContext cpu = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false)) {
+        try (DeviceContext cpu = DeviceContext.open(java.util.Optional.of(Device.cpu()), Precision.FLOAT32)) {
             int hiddenSize = learnTextWidth(framing, cpu);
             int[] geometry = learnLatentGeometry(cpu);
             int channels = geometry[0];
@@ -182,7 +182,7 @@ public final class BundleAssembler {
             Tensor out = forwardOrExplain(te, "token ids [1, " + framing.maxLength() + "]",
                     dev.instaflow.engine.runtime.Tensors.fromLongs(ids, 1, framing.maxLength()));
             if (out.dim() != 3 || out.size(1) != framing.maxLength()) {
-                throw new InvalidBundleException(textEncoder, "--text-encoder", "the text encoder returned "
+                throw new InvalidModelException(textEncoder, "--text-encoder", "the text encoder returned "
                         + dev.instaflow.engine.runtime.Tensors.shapeString(out) + " for ids [1, " + framing.maxLength()
                         + "]; expected [1, " + framing.maxLength() + ", D]");
             }
@@ -201,7 +201,7 @@ public final class BundleAssembler {
                     return new int[] {c, Math.toIntExact(out.get().size(2) / side)};
                 }
             }
-            throw new InvalidBundleException(vaeDecoder, "--vae-decoder", "the VAE decoder accepted no trial latent"
+            throw new InvalidModelException(vaeDecoder, "--vae-decoder", "the VAE decoder accepted no trial latent"
                     + " [1, C, 8, 8] (C in " + java.util.Arrays.toString(LATENT_CHANNEL_GUESSES) + ") with an image"
                     + " [1, 3, 8f, 8f] out");
         }
@@ -225,7 +225,7 @@ public final class BundleAssembler {
             // Report the real error on a plain size.
             forwardOrExplain(unet, "sample [1, " + channels + ", 64, 64], timestep [1], text [1, "
                     + framing.maxLength() + ", " + hiddenSize + "]", zeros(1, channels, 64, 64), t, text);
-            throw new InvalidBundleException(denoiser, "--denoiser", "the denoiser accepted no trial latent size"
+            throw new InvalidModelException(denoiser, "--denoiser", "the denoiser accepted no trial latent size"
                     + " (3 x 2^k)");
         }
     }
@@ -242,7 +242,7 @@ public final class BundleAssembler {
         try {
             return part.forward(inputs);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.source(), part.field(), "failed on " + tried + ": " + e.getMessage(), e);
+            throw new InvalidModelException(part.source(), part.field(), "failed on " + tried + ": " + e.getMessage(), e);
         }
     }
 

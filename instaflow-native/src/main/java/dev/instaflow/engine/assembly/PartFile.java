@@ -1,6 +1,6 @@
 package dev.instaflow.engine.assembly;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.runtime.NativeErrors;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -23,7 +23,7 @@ final class PartFile {
     private PartFile() {
     }
 
-    /** @throws InvalidBundleException naming the file and the flag that gave it */
+    /** @throws InvalidModelException naming the file and the flag that gave it */
     static void requireCpuFloat32(String role, Path file, String flag) {
         try (PointerScope scope = new PointerScope()) {
             JitModule module;
@@ -31,7 +31,7 @@ final class PartFile {
                 module = torch.load(file.toString()); // no map location: where the weights were saved
             } catch (RuntimeException savedElsewhere) {
                 if (!loadsOnCpu(file)) {
-                    throw new InvalidBundleException(file, flag, "the " + role + " is not a loadable TorchScript"
+                    throw new InvalidModelException(file, flag, "the " + role + " is not a loadable TorchScript"
                             + " archive (truncated or corrupt?): " + NativeErrors.summary(savedElsewhere), savedElsewhere);
                 }
                 throw cudaTraced(role, file, flag);
@@ -41,7 +41,7 @@ final class PartFile {
                 throw cudaTraced(role, file, flag);
             }
             if (first != null && Tensors.dtype(first) != ScalarType.Float) {
-                throw new InvalidBundleException(file, flag, "the " + role + " has " + Tensors.dtype(first)
+                throw new InvalidModelException(file, flag, "the " + role + " has " + Tensors.dtype(first)
                         + " weights; `bundle` runs the parts on the CPU to learn their geometry, and traced parts fix"
                         + " their dtype, so it needs float32 parts (make float16 bundles with the exporter on a GPU)");
             }
@@ -58,8 +58,8 @@ final class PartFile {
         }
     }
 
-    private static InvalidBundleException cudaTraced(String role, Path file, String flag) {
-        return new InvalidBundleException(file, flag, "the " + role + " was saved on a CUDA device; traced graphs pin"
+    private static InvalidModelException cudaTraced(String role, Path file, String flag) {
+        return new InvalidModelException(file, flag, "the " + role + " was saved on a CUDA device; traced graphs pin"
                 + " their device, so `bundle` cannot run it on the CPU to learn its geometry: trace it on the CPU, or"
                 + " make the bundle with the exporter (exporter --device cuda)");
     }

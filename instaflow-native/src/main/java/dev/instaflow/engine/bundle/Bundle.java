@@ -1,6 +1,6 @@
 package dev.instaflow.engine.bundle;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,16 +34,16 @@ public final class Bundle {
         this.vaeEncoder = vaeEncoder;
     }
 
-    /** Opens the bundle in {@code directory}. @throws InvalidBundleException naming the file and field at fault */
+    /** Opens the bundle in {@code directory}. @throws InvalidModelException naming the file and field at fault */
     public static Bundle open(Path directory) {
         Path dir;
         try {
             dir = directory.toRealPath();
         } catch (IOException e) {
-            throw new InvalidBundleException(directory, null, "bundle directory does not exist or cannot be read", e);
+            throw new InvalidModelException(directory, null, "bundle directory does not exist or cannot be read", e);
         }
         if (!Files.isDirectory(dir)) {
-            throw new InvalidBundleException(dir, null, "expected a bundle directory, found a file");
+            throw new InvalidModelException(dir, null, "expected a bundle directory, found a file");
         }
         Path manifestFile = dir.resolve(BundleManifest.FILE_NAME);
         BundleManifest m = ManifestReader.read(manifestFile);
@@ -73,31 +73,31 @@ public final class Bundle {
         try {
             given = Path.of(relative);
         } catch (java.nio.file.InvalidPathException e) {
-            throw new InvalidBundleException(manifestFile, field, "\"" + relative + "\" is not a valid path: "
+            throw new InvalidModelException(manifestFile, field, "\"" + relative + "\" is not a valid path: "
                     + e.getReason());
         }
         if (given.isAbsolute()) {
-            throw new InvalidBundleException(manifestFile, field, "expected a path relative to the bundle directory,"
+            throw new InvalidModelException(manifestFile, field, "expected a path relative to the bundle directory,"
                     + " got the absolute path \"" + relative + "\"");
         }
         Path candidate = dir.resolve(given).normalize();
         if (!candidate.startsWith(dir)) {
-            throw new InvalidBundleException(manifestFile, field, "path \"" + relative
+            throw new InvalidModelException(manifestFile, field, "path \"" + relative
                     + "\" leaves the bundle directory; parts must lie inside it");
         }
         Path real;
         try {
             real = candidate.toRealPath();
         } catch (IOException e) {
-            throw new InvalidBundleException(manifestFile, field, "names \"" + relative + "\", which does not exist in "
+            throw new InvalidModelException(manifestFile, field, "names \"" + relative + "\", which does not exist in "
                     + dir);
         }
         if (!real.startsWith(dir)) {
-            throw new InvalidBundleException(manifestFile, field, "path \"" + relative
+            throw new InvalidModelException(manifestFile, field, "path \"" + relative
                     + "\" resolves (through a symbolic link) to " + real + ", outside the bundle directory");
         }
         if (folder != Files.isDirectory(real)) {
-            throw new InvalidBundleException(manifestFile, field, "names \"" + relative + "\", which is "
+            throw new InvalidModelException(manifestFile, field, "names \"" + relative + "\", which is "
                     + (folder ? "not a folder; expected the tokenizer folder" : "a folder; expected a TorchScript file"));
         }
         return real;

@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +51,7 @@ public final class BundleFiles {
      * links.
      *
      * @param field the manifest field that named the file, or null
-     * @throws InvalidBundleException naming the file if it is missing, outside the folder or not a regular file
+     * @throws InvalidModelException naming the file if it is missing, outside the folder or not a regular file
      */
     public static Path regularFileInside(Path folder, Path file, String field) {
         Path realFolder;
@@ -59,22 +59,22 @@ public final class BundleFiles {
         try {
             realFolder = folder.toRealPath();
         } catch (IOException e) {
-            throw new InvalidBundleException(folder, field, "the folder does not exist or cannot be read", e);
+            throw new InvalidModelException(folder, field, "the folder does not exist or cannot be read", e);
         }
         try {
             real = file.toRealPath();
         } catch (NoSuchFileException e) {
-            throw new InvalidBundleException(file, field, present(file) ? "is a symbolic link to nothing"
+            throw new InvalidModelException(file, field, present(file) ? "is a symbolic link to nothing"
                     : "is missing");
         } catch (IOException e) {
-            throw new InvalidBundleException(file, field, "cannot be resolved: " + e.getClass().getSimpleName(), e);
+            throw new InvalidModelException(file, field, "cannot be resolved: " + e.getClass().getSimpleName(), e);
         }
         if (!real.startsWith(realFolder) && !inHuggingFaceBlobs(realFolder, real)) {
-            throw new InvalidBundleException(file, field, "resolves (through a symbolic link) outside " + realFolder
+            throw new InvalidModelException(file, field, "resolves (through a symbolic link) outside " + realFolder
                     + "; the files of a bundle must lie inside it");
         }
         if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-            throw new InvalidBundleException(file, field, "is not a regular file (a folder, FIFO, socket or device);"
+            throw new InvalidModelException(file, field, "is not a regular file (a folder, FIFO, socket or device);"
                     + " expected a file");
         }
         return real;
@@ -113,7 +113,7 @@ public final class BundleFiles {
                 return bytes;
             }
         } catch (IOException e) {
-            throw new InvalidBundleException(file, field, "cannot be read: " + e.getClass().getSimpleName(), e);
+            throw new InvalidModelException(file, field, "cannot be read: " + e.getClass().getSimpleName(), e);
         }
     }
 
@@ -124,7 +124,7 @@ public final class BundleFiles {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new InvalidBundleException(file, field, "is not UTF-8 text");
+            throw new InvalidModelException(file, field, "is not UTF-8 text");
         }
     }
 
@@ -147,17 +147,17 @@ public final class BundleFiles {
             if (m.find()) {
                 where = " (at line " + m.group(1) + ", column " + m.group(2) + ")";
             }
-            throw new InvalidBundleException(file, field, "is not valid JSON" + where, e instanceof StackOverflowError
+            throw new InvalidModelException(file, field, "is not valid JSON" + where, e instanceof StackOverflowError
                     ? null : e);
         }
         if (!root.isJsonObject()) {
-            throw new InvalidBundleException(file, field, "expected a JSON object at the top level");
+            throw new InvalidModelException(file, field, "expected a JSON object at the top level");
         }
         return root.getAsJsonObject();
     }
 
-    private static InvalidBundleException tooLarge(Path file, String field, long size, long limit) {
-        return new InvalidBundleException(file, field, "is " + size + " bytes, more than the " + limit + " bytes"
+    private static InvalidModelException tooLarge(Path file, String field, long size, long limit) {
+        return new InvalidModelException(file, field, "is " + size + " bytes, more than the " + limit + " bytes"
                 + (limit >= 1 << 20 ? " (" + (limit >> 20) + " MiB)" : "") + " the SDK reads from such a file; is it"
                 + " the right file?");
     }

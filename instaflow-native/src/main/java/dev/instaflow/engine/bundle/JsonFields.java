@@ -3,7 +3,7 @@ package dev.instaflow.engine.bundle;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,8 +52,8 @@ public final class JsonFields {
         return prefix.isEmpty() ? key : prefix + "." + key;
     }
 
-    public InvalidBundleException error(String key, String problem) {
-        return new InvalidBundleException(file, path(key), problem);
+    public InvalidModelException error(String key, String problem) {
+        return new InvalidModelException(file, path(key), problem);
     }
 
     public boolean has(String key) {

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.bundle;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.Precision;
 import dev.instaflow.Sampler;
 import org.slf4j.Logger;
@@ -38,10 +38,10 @@ public final class ManifestReader {
     private ManifestReader() {
     }
 
-    /** Reads {@code file}. @throws InvalidBundleException naming the file and field of the first problem */
+    /** Reads {@code file}. @throws InvalidModelException naming the file and field of the first problem */
     public static BundleManifest read(Path file) {
         if (!BundleFiles.present(file)) {
-            throw new InvalidBundleException(file, null, "no bundle manifest here: a bundle directory must contain "
+            throw new InvalidModelException(file, null, "no bundle manifest here: a bundle directory must contain "
                     + BundleManifest.FILE_NAME + " (see docs/bundle-format.md; the `instaflow bundle` command"
                     + " writes one)");
         }
@@ -134,7 +134,7 @@ public final class ManifestReader {
             limits = new BundleManifest.Limits(DEFAULT_MAX_SIZE, DEFAULT_MAX_BATCH, DEFAULT_MAX_STEPS);
         }
         if (Math.max(defaultWidth, defaultHeight) > limits.maxSize()) {
-            throw new InvalidBundleException(file, "limits.max_size", "expected at least the default image size "
+            throw new InvalidModelException(file, "limits.max_size", "expected at least the default image size "
                     + Math.max(defaultWidth, defaultHeight) + ", got " + limits.maxSize());
         }
         if (steps > limits.maxSteps()) {
@@ -176,12 +176,12 @@ public final class ManifestReader {
         Sampler sampler = sampling.sampler();
         prediction.checkDefaults(file, sampling);
         if (sampler.fixedSteps().isPresent() && sampler.fixedSteps().getAsInt() != sampling.steps()) {
-            throw new InvalidBundleException(file, "sampling.steps", "expected " + sampler.fixedSteps().getAsInt()
+            throw new InvalidModelException(file, "sampling.steps", "expected " + sampler.fixedSteps().getAsInt()
                     + ", the step count of the default sampler " + sampler + ", got " + sampling.steps());
         }
-        if (sampler.needsRefiner() && parts.refiner() == null) {
-            throw new InvalidBundleException(file, "sampling.sampler", "the default sampler " + sampler + " has "
-                    + sampler.refinerSteps() + " refiner step(s) but the bundle has no parts.refiner");
+        if (sampler instanceof Sampler.FlowTurbo turbo && turbo.refinerSteps() > 0 && parts.refiner() == null) {
+            throw new InvalidModelException(file, "sampling.sampler", "the default sampler " + sampler + " has "
+                    + turbo.refinerSteps() + " refiner step(s) but the bundle has no parts.refiner");
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.instaflow.engine.bundle;
 
 import com.google.gson.JsonObject;
-import dev.instaflow.InvalidBundleException;
-import dev.instaflow.PredictionType;
+import dev.instaflow.InvalidModelException;
+import dev.instaflow.ModelInfo;
 import dev.instaflow.Sampler;
 
 import java.nio.file.Path;
@@ -11,11 +11,11 @@ import java.nio.file.Path;
  * The model family as the pipeline sees it: what the denoiser predicts, with exactly the constants that prediction
  * needs. It owns its manifest fields ({@code prediction.*}), the timestep the load-time probe feeds the denoiser, whether
  * classifier-free guidance applies, and which default settings it admits; code elsewhere asks it instead of switching
- * on {@link PredictionType}.
+ * on {@link ModelInfo.Prediction}.
  */
 public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsilon {
     /** The manifest's {@code prediction.type}. */
-    PredictionType type();
+    ModelInfo.Prediction type();
 
     /** The timestep fed to the denoiser by the load-time probe: the first one a generation uses. */
     double probeTimestep();
@@ -32,7 +32,7 @@ public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsil
     /**
      * Checks that the default sampling settings make a valid generation for this family.
      *
-     * @throws InvalidBundleException naming {@code file} and the sampling field
+     * @throws InvalidModelException naming {@code file} and the sampling field
      */
     void checkDefaults(Path file, BundleManifest.Sampling sampling);
 
@@ -48,8 +48,8 @@ public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsil
         }
 
         @Override
-        public PredictionType type() {
-            return PredictionType.VELOCITY;
+        public ModelInfo.Prediction type() {
+            return ModelInfo.Prediction.VELOCITY;
         }
 
         @Override
@@ -93,8 +93,8 @@ public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsil
         }
 
         @Override
-        public PredictionType type() {
-            return PredictionType.EPSILON;
+        public ModelInfo.Prediction type() {
+            return ModelInfo.Prediction.EPSILON;
         }
 
         @Override
@@ -121,16 +121,16 @@ public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsil
 
         @Override
         public void checkDefaults(Path file, BundleManifest.Sampling sampling) {
-            if (sampling.sampler().kind() != Sampler.Kind.EULER) {
-                throw new InvalidBundleException(file, "sampling.sampler", "an epsilon (one-step, SwiftBrush-style)"
+            if (!(sampling.sampler() instanceof Sampler.Euler)) {
+                throw new InvalidModelException(file, "sampling.sampler", "an epsilon (one-step, SwiftBrush-style)"
                         + " model samples with euler in one step; got " + sampling.sampler());
             }
             if (sampling.steps() != 1) {
-                throw new InvalidBundleException(file, "sampling.steps", "an epsilon (one-step, SwiftBrush-style)"
+                throw new InvalidModelException(file, "sampling.steps", "an epsilon (one-step, SwiftBrush-style)"
                         + " model takes exactly 1 step; got " + sampling.steps());
             }
             if (sampling.guidance() > 1) {
-                throw new InvalidBundleException(file, "sampling.guidance", "an epsilon (one-step, SwiftBrush-style)"
+                throw new InvalidModelException(file, "sampling.guidance", "an epsilon (one-step, SwiftBrush-style)"
                         + " model takes no guidance; expected a value <= 1, got " + sampling.guidance());
             }
         }
@@ -139,13 +139,10 @@ public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsil
     /** Reads the {@code prediction} section. */
     static Prediction read(JsonFields p) {
         String type = p.string("type");
-        PredictionType parsed;
-        try {
-            parsed = PredictionType.parse(type);
-        } catch (IllegalArgumentException e) {
-            throw p.error("type", e.getMessage());
-        }
-        if (parsed == PredictionType.VELOCITY) {
+        ModelInfo.Prediction parsed = java.util.Arrays.stream(ModelInfo.Prediction.values())
+                .filter(t -> t.id().equals(type.trim().toLowerCase(java.util.Locale.ROOT))).findFirst()
+                .orElseThrow(() -> p.error("type", "prediction type '" + type + "' is not one of velocity, epsilon"));
+        if (parsed == ModelInfo.Prediction.VELOCITY) {
             return new Velocity(p.number("time_scale", ManifestReader.MIN_TIME_SCALE, ManifestReader.MAX_TIME_SCALE,
                     "InstaFlow and 2-Rectified Flow use 1000, flows on t in [0, 1] use 1"));
         }

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.decode;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.network.VaeEncoderNetwork;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -75,7 +75,7 @@ public final class ImageEncoder implements AutoCloseable {
         try {
             encodeMean(image);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
+            throw new InvalidModelException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with f = latent.vae_scale_factor = "
                     + factor + manifest.loadHint(context.isCuda(), context.precision()), e);
         }

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.decode;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -54,7 +54,7 @@ public final class VaeDecoder implements AutoCloseable {
         try {
             decode(z);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
+            throw new InvalidModelException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with f = latent.vae_scale_factor = "
                     + factor + manifest.loadHint(context.isCuda(), context.precision()), e);
         }

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -42,7 +42,7 @@ public enum Activation {
     /**
      * The activation a config names.
      *
-     * @throws InvalidBundleException naming the file and field when the value is not one of the supported names
+     * @throws InvalidModelException naming the file and field when the value is not one of the supported names
      */
     public static Activation fromConfig(String value, Path file, String field) {
         for (Activation a : values()) {
@@ -50,7 +50,7 @@ public enum Activation {
                 return a;
             }
         }
-        throw new InvalidBundleException(file, field, "activation \"" + value + "\" is not supported; supported: "
+        throw new InvalidModelException(file, field, "activation \"" + value + "\" is not supported; supported: "
                 + Arrays.stream(values()).map(Activation::configName).collect(Collectors.joining(", ")));
     }
 

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.runtime.Tensors;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -45,11 +45,11 @@ public final class StateDict implements Weights, AutoCloseable {
         this.defaultFile = defaultFile;
     }
 
-    /** Adds {@code tensor} under {@code key}, taking ownership. @throws InvalidBundleException on a duplicate key */
+    /** Adds {@code tensor} under {@code key}, taking ownership. @throws InvalidModelException on a duplicate key */
     public void put(String key, Tensor tensor, Path file) {
         Entry previous = entries.get(key);
         if (previous != null) {
-            throw new InvalidBundleException(file, key, "is stored twice (also in " + previous.file().getFileName()
+            throw new InvalidModelException(file, key, "is stored twice (also in " + previous.file().getFileName()
                     + ")");
         }
         tensor.retainReference();
@@ -81,13 +81,13 @@ public final class StateDict implements Weights, AutoCloseable {
     public Tensor take(String key, long... shape) {
         Entry e = entries.get(key);
         if (e == null) {
-            throw new InvalidBundleException(defaultFile, key, "the " + component + " weight is missing: expected a"
+            throw new InvalidModelException(defaultFile, key, "the " + component + " weight is missing: expected a"
                     + " tensor of shape " + Arrays.toString(shape) + " (a checkpoint of another architecture, or a"
                     + " config.json that does not match the weights?)");
         }
         long[] actual = Tensors.shape(e.tensor());
         if (!Arrays.equals(actual, shape)) {
-            throw new InvalidBundleException(e.file(), key, "has shape " + Arrays.toString(actual) + ", but the "
+            throw new InvalidModelException(e.file(), key, "has shape " + Arrays.toString(actual) + ", but the "
                     + component + " config needs " + Arrays.toString(shape));
         }
         used.add(key);
@@ -130,7 +130,7 @@ public final class StateDict implements Weights, AutoCloseable {
     }
 
     /**
-     * @throws InvalidBundleException naming the first stored keys that no layer took (unexpected weights)
+     * @throws InvalidModelException naming the first stored keys that no layer took (unexpected weights)
      */
     public void requireAllTaken() {
         Set<String> unexpected = new TreeSet<>(entries.keySet());
@@ -140,7 +140,7 @@ public final class StateDict implements Weights, AutoCloseable {
             String more = unexpected.size() > 1 ? " (and " + (unexpected.size() - 1) + " more: "
                     + String.join(", ", unexpected.stream().skip(1).limit(4).toList())
                     + (unexpected.size() > 5 ? ", ..." : "") + ")" : "";
-            throw new InvalidBundleException(entries.get(first).file(), first, "unexpected " + component
+            throw new InvalidModelException(entries.get(first).file(), first, "unexpected " + component
                     + " weight: the network its config.json describes has no such parameter" + more);
         }
     }

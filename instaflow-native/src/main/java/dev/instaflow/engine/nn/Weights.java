@@ -1,20 +1,20 @@
 package dev.instaflow.engine.nn;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 
 /**
  * Named weight tensors of one network component, as a state dict seen from one module's prefix. Layers take their
  * tensors by name and expected shape; a missing key or a wrong shape fails at load as an
- * {@link InvalidBundleException} naming the weights file and the full key. Tensors come already on the model's device
+ * {@link InvalidModelException} naming the weights file and the full key. Tensors come already on the model's device
  * and in its dtype; the {@link StateDict} behind a view owns them.
  */
 public interface Weights {
     /**
      * The tensor stored under {@code key} (relative to this view's prefix), checked to have exactly {@code shape}.
      *
-     * @throws InvalidBundleException when the key is missing or the stored shape differs
+     * @throws InvalidModelException when the key is missing or the stored shape differs
      */
     Tensor take(String key, long... shape);
 

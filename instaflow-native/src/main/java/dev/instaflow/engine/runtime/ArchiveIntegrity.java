@@ -1,6 +1,6 @@
 package dev.instaflow.engine.runtime;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import org.bytedeco.pytorch.GenericList;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.JitModule;
@@ -63,11 +63,11 @@ public final class ArchiveIntegrity {
      * directory.
      *
      * @param field the manifest field that named the file, for messages
-     * @throws InvalidBundleException naming the file, the field and the damaged record
+     * @throws InvalidModelException naming the file, the field and the damaged record
      */
     public static void checkArchive(Path file, String field) {
         if (!Files.isRegularFile(file)) {
-            throw new InvalidBundleException(file, field, "is not a regular file; a part must be a TorchScript archive");
+            throw new InvalidModelException(file, field, "is not a regular file; a part must be a TorchScript archive");
         }
         byte[] buffer = new byte[1 << 16];
         Map<String, Long> lengths = new HashMap<>();
@@ -108,10 +108,10 @@ public final class ArchiveIntegrity {
                 }
             }
         } catch (ZipException e) {
-            throw new InvalidBundleException(file, field, "is not a loadable TorchScript archive (not a zip file, or"
+            throw new InvalidModelException(file, field, "is not a loadable TorchScript archive (not a zip file, or"
                     + " truncated: " + e.getMessage() + ")", e);
         } catch (IOException e) {
-            throw new InvalidBundleException(file, field, "cannot be read: " + e, e);
+            throw new InvalidModelException(file, field, "cannot be read: " + e, e);
         }
         pickles.forEach((name, pickle) -> checkRecordLengths(file, field, name, pickle, lengths));
     }
@@ -138,22 +138,22 @@ public final class ArchiveIntegrity {
             }
             Long length = lengths.get(record);
             if (length == null) {
-                throw new InvalidBundleException(file, field, "record '" + record + "' is missing: " + name
+                throw new InvalidModelException(file, field, "record '" + record + "' is missing: " + name
                         + " refers to it for a " + s.className() + " of " + s.numel() + " elements; the file is"
                         + " damaged (copy it again, or export the part again)");
             }
             long needed = s.numel() > Long.MAX_VALUE / itemSize ? Long.MAX_VALUE : s.numel() * itemSize;
             if (length < needed) {
-                throw new InvalidBundleException(file, field, "record '" + record + "' holds " + length + " bytes but"
+                throw new InvalidModelException(file, field, "record '" + record + "' holds " + length + " bytes but"
                         + " its " + s.className() + " of " + s.numel() + " elements needs " + needed + ": the file"
                         + " is damaged (a short tensor record); copy it again, or export the part again");
             }
         }
     }
 
-    private static InvalidBundleException damaged(Path file, String field, ZipEntry entry, String problem,
+    private static InvalidModelException damaged(Path file, String field, ZipEntry entry, String problem,
                                                   Throwable cause) {
-        return new InvalidBundleException(file, field, "record '" + entry.getName() + "' " + problem
+        return new InvalidModelException(file, field, "record '" + entry.getName() + "' " + problem
                 + ": the file is damaged (copy it again, or export the part again)", cause);
     }
 
@@ -162,7 +162,7 @@ public final class ArchiveIntegrity {
      * parameters and buffers by qualified name (what later load-time checks may look at, e.g. the text encoder's
      * embedding table).
      *
-     * @throws InvalidBundleException naming the file, the field and the tensor that overruns its storage
+     * @throws InvalidModelException naming the file, the field and the tensor that overruns its storage
      */
     public static Map<String, long[]> checkTensors(JitModule module, Path file, String field) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -219,7 +219,7 @@ public final class ArchiveIntegrity {
             for (int d = 0; d < t.dim(); d++) {
                 long stride = t.stride(d);
                 if (stride < 0) {
-                    throw new InvalidBundleException(file, field, "tensor '" + name + "' has a negative stride;"
+                    throw new InvalidModelException(file, field, "tensor '" + name + "' has a negative stride;"
                             + " the file is damaged");
                 }
                 extent = Math.addExact(extent, Math.multiplyExact(t.size(d) - 1, stride));
@@ -230,7 +230,7 @@ public final class ArchiveIntegrity {
         }
         long available = t.storage().nbytes();
         if (offset < 0 || needed > available) {
-            throw new InvalidBundleException(file, field, "tensor '" + name + "' " + Tensors.shapeString(t)
+            throw new InvalidModelException(file, field, "tensor '" + name + "' " + Tensors.shapeString(t)
                     + " needs " + needed + " bytes of its storage record but the record holds " + available
                     + ": the file is damaged (a short tensor record); copy it again, or export the part again");
         }

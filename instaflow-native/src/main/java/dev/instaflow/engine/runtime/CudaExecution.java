@@ -1,7 +1,7 @@
 package dev.instaflow.engine.runtime;
 
-import dev.instaflow.Stage;
-import dev.instaflow.StageTimings;
+import dev.instaflow.Progress.Stage;
+import dev.instaflow.Generation.Timings;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -85,7 +85,7 @@ final class CudaExecution implements DeviceExecution {
     }
 
     @Override
-    public StageTimings timings() {
+    public Timings timings() {
         if (!synced) {
             synchronize();
         }
@@ -95,8 +95,9 @@ final class CudaExecution implements DeviceExecution {
             long ns = Math.round(events.get(i).elapsed_time(events.get(i + 1)) * 1e6);
             nanos.merge(stages.get(i), ns, Long::sum);
         }
-        nanos.put(Stage.TOTAL, System.nanoTime() - startNanos);
-        return StageTimings.ofNanos(nanos);
+        Map<Stage, java.time.Duration> durations = new EnumMap<>(Stage.class);
+        nanos.forEach((stage, ns) -> durations.put(stage, java.time.Duration.ofNanos(ns)));
+        return new Timings(durations, java.time.Duration.ofNanos(System.nanoTime() - startNanos));
     }
 
     @Override

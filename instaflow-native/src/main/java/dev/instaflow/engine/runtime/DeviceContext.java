@@ -31,17 +31,14 @@ public final class DeviceContext implements AutoCloseable {
     }
 
     /**
-     * Resolves {@code requested} ({@link Device#auto()} picks cuda:0 when usable) and checks that it can run
-     * {@code precision}.
+     * Resolves {@code requested} (empty picks cuda:0 when usable, else the CPU) and checks that it can run
+     * {@code precision}. cuDNN benchmarking is a process-wide setting ({@link TorchRuntime#configure}).
      *
      * @throws DeviceUnavailableException naming the reason
      */
-    public static DeviceContext open(Device requested, Precision precision, boolean cudnnBenchmark) {
+    public static DeviceContext open(java.util.Optional<Device> requested, Precision precision) {
         TorchRuntime.ensureLoaded();
-        Device device = requested;
-        if (requested.kind() == Device.Kind.AUTO) {
-            device = cudaUsable() ? Device.cuda(0) : Device.cpu();
-        }
+        Device device = requested.orElseGet(() -> cudaUsable() ? Device.cuda(0) : Device.cpu());
         if (device.isCuda()) {
             if (!cudaUsable()) {
                 throw new DeviceUnavailableException("device " + device + " was requested but CUDA is not available: "
@@ -51,10 +48,6 @@ public final class DeviceContext implements AutoCloseable {
             if (device.index() >= count) {
                 throw new DeviceUnavailableException("device " + device + " was requested but only " + count
                         + " CUDA device(s) are visible (cuda:0.." + (count - 1) + ")");
-            }
-            if (cudnnBenchmark) {
-                // Process-wide, as in PyTorch: cuDNN times its algorithms per shape and keeps the fastest.
-                torch.globalContext().setBenchmarkCuDNN(true);
             }
         } else if (precision != Precision.FLOAT32) {
             throw new DeviceUnavailableException("precision " + precision + " needs a CUDA device; the CPU runs"

@@ -19,11 +19,11 @@ public interface DeviceExecution extends AutoCloseable {
     /** Waits for all work queued by this generation. */
     void synchronize();
 
-    /** Marks a stage boundary for {@link dev.instaflow.StageTimings}. */
-    void lap(dev.instaflow.Stage stage);
+    /** Marks a stage boundary for {@link dev.instaflow.Generation.Timings}. */
+    void lap(dev.instaflow.Progress.Stage stage);
 
     /** Stage times of the generation; call after {@link #synchronize()}. */
-    dev.instaflow.StageTimings timings();
+    dev.instaflow.Generation.Timings timings();
 
     /** Restores the thread's previous stream. */
     @Override

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.runtime;
 
-import dev.instaflow.Stage;
-import dev.instaflow.StageTimings;
+import dev.instaflow.Progress.Stage;
+import dev.instaflow.Generation.Timings;
 import org.bytedeco.pytorch.Tensor;
 
 import java.util.EnumMap;
@@ -30,10 +30,10 @@ final class HostExecution implements DeviceExecution {
     }
 
     @Override
-    public StageTimings timings() {
-        Map<Stage, Long> all = new EnumMap<>(nanos);
-        all.put(Stage.TOTAL, System.nanoTime() - start);
-        return StageTimings.ofNanos(all);
+    public Timings timings() {
+        Map<Stage, java.time.Duration> stages = new EnumMap<>(Stage.class);
+        nanos.forEach((stage, ns) -> stages.put(stage, java.time.Duration.ofNanos(ns)));
+        return new Timings(stages, java.time.Duration.ofNanos(System.nanoTime() - start));
     }
 
     @Override

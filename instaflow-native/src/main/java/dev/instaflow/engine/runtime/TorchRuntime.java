@@ -1,6 +1,5 @@
 package dev.instaflow.engine.runtime;
 
-import dev.instaflow.InstaFlowException;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerPointer;
@@ -78,7 +77,7 @@ public final class TorchRuntime {
                 }
                 disableNnpackIfUnavailable();
             } catch (Exception | LinkageError e) {
-                throw new InstaFlowException("could not load the LibTorch natives for platform "
+                throw new dev.instaflow.DeviceUnavailableException("could not load the LibTorch natives for platform "
                         + Loader.getPlatform() + ": " + NativeErrors.summary(e)
                         + ". Check that exactly one of org.bytedeco:pytorch:linux-x86_64 (CPU) or"
                         + " linux-x86_64-gpu (CUDA, with cuda-redist) is on the classpath, and that no system"
@@ -155,6 +154,19 @@ public final class TorchRuntime {
         ensureLoaded();
         if (torch.get_num_threads() != threads) {
             torch.set_num_threads(threads);
+        }
+    }
+
+    /**
+     * Applies the process-wide settings: intra-op threads (left as they are when unset) and cuDNN benchmarking (when
+     * the GPU natives are present; a no-op on the CPU build).
+     */
+    public static void configure(dev.instaflow.RuntimeSettings settings) {
+        ensureLoaded();
+        settings.threads().ifPresent(TorchRuntime::setIntraOpThreads);
+        if (hasCudaNatives()) {
+            // Process-wide, as in PyTorch: cuDNN times its algorithms per shape and keeps the fastest.
+            torch.globalContext().setBenchmarkCuDNN(settings.cudnnBenchmark());
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.runtime;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.network.DenoiserNetwork;
 import dev.instaflow.engine.network.RefinerNetwork;
 import dev.instaflow.engine.network.TextEncoderNetwork;
@@ -57,20 +57,20 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
      * @param field          the manifest field that named the file, for messages
      * @param inputs         the number of tensor inputs {@code forward} must take
      * @param signature      the expected signature, for messages, e.g. {@code (sample, timestep, text)}
-     * @throws InvalidBundleException if the file is not a TorchScript archive or its forward does not fit
+     * @throws InvalidModelException if the file is not a TorchScript archive or its forward does not fit
      */
     public static TorchScriptPart load(String role, Path file, String field, int inputs, String signature,
                                        DeviceContext context) {
         TorchRuntime.ensureLoaded();
         if (!Files.isRegularFile(file)) {
-            throw new InvalidBundleException(file, field, "the " + role + " part is missing");
+            throw new InvalidModelException(file, field, "the " + role + " part is missing");
         }
         ArchiveIntegrity.checkArchive(file, field); // CRCs and lengths: LibTorch checks neither
         JitModule module;
         try {
             module = torch.load(file.toString(), new DeviceOptional(context.torchDevice()), false);
         } catch (RuntimeException e) {
-            throw new InvalidBundleException(file, field, "is not a loadable TorchScript archive (truncated or"
+            throw new InvalidModelException(file, field, "is not a loadable TorchScript archive (truncated or"
                     + " corrupt?): " + NativeErrors.summary(e), e);
         }
         // Keep the module out of whatever PointerScope the caller has open: it lives until close().
@@ -79,23 +79,23 @@ public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwor
             // Before anything reads a tensor: a short record would be read past its end.
             Map<String, long[]> shapes = ArchiveIntegrity.checkTensors(module, file, field);
             if (!module.find_method("forward").has_value()) {
-                throw new InvalidBundleException(file, field, "has no forward method; a " + role + " part needs forward"
+                throw new InvalidModelException(file, field, "has no forward method; a " + role + " part needs forward"
                         + signature);
             }
             Method forward = module.get_method("forward");
             long actual = forward.num_inputs() - 1; // minus self
             if (actual != inputs) {
-                throw new InvalidBundleException(file, field, "forward takes " + actual + " input(s); a " + role
+                throw new InvalidModelException(file, field, "forward takes " + actual + " input(s); a " + role
                         + " part takes " + inputs + ": forward" + signature);
             }
             ModulePreparation.prepare(module, context.modelDtype());
             return new TorchScriptPart(role, file, field, module, shapes);
         } catch (RuntimeException e) {
             module.releaseReference();
-            if (e instanceof InvalidBundleException) {
+            if (e instanceof InvalidModelException) {
                 throw e;
             }
-            throw new InvalidBundleException(file, field, "could not be prepared as the " + role + " part: "
+            throw new InvalidModelException(file, field, "could not be prepared as the " + role + " part: "
                     + NativeErrors.summary(e), e);
         }
     }

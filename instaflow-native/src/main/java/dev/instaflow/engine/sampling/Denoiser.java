@@ -1,7 +1,7 @@
 package dev.instaflow.engine.sampling;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -72,7 +72,7 @@ public final class Denoiser implements AutoCloseable {
         try {
             predict(sample, t, text, PipelineTrace.NONE, 0);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check on a "
+            throw new InvalidModelException(part.source(), part.field(), "failed its load-time check on a "
                     + side + "x" + side + " latent: " + e.getMessage() + "; expected forward" + SIGNATURE
                     + " with C = latent.channels = " + manifest.latent().channels() + ", L = " + manifest.text().maxLength()
                     + ", D = " + manifest.text().hiddenSize() + manifest.loadHint(context.isCuda(), context.precision()), e);

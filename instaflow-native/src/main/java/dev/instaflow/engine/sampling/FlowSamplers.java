@@ -8,15 +8,9 @@ public final class FlowSamplers {
     }
 
     public static FlowSampler create(Sampler spec) {
-        switch (spec.kind()) {
-            case EULER:
-                return new EulerSampler();
-            case HEUN:
-                return new HeunSampler();
-            case FLOW_TURBO:
-                return new FlowTurboSampler(spec.heunSteps(), spec.pseudoSteps(), spec.refinerSteps());
-            default:
-                throw new IllegalArgumentException("no implementation for sampler " + spec);
+        if (spec instanceof Sampler.FlowTurbo t) {
+            return new FlowTurboSampler(t.heunSteps(), t.pseudoSteps(), t.refinerSteps());
         }
+        return spec instanceof Sampler.Heun ? new HeunSampler() : new EulerSampler(); // the interface is sealed
     }
 }

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.sampling;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -59,7 +59,7 @@ public final class VelocityRefiner implements AutoCloseable {
         try {
             refine(x, x, s);
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
+            throw new InvalidModelException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + manifest.loadHint(context.isCuda(), context.precision()), e);
         }
     }

@@ -32,7 +32,7 @@ public final class SelfTest {
                     .build();
             Generation g = model.generate(request);
             String device = model.info().device() + "/" + model.info().precision();
-            return compare(spec, g.image(), g.timings().of(dev.instaflow.Stage.TOTAL).toNanos() / 1e6, device);
+            return compare(spec, g.image(), g.timings().total().toNanos() / 1e6, device);
         }
     }
 

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.selftest;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LatentNoise;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleFiles;
@@ -46,11 +46,11 @@ public record SelfTestSpec(Path folder, String prompt, String negativePrompt, Sa
         try {
             folder = bundle.toRealPath().resolve(FOLDER);
         } catch (IOException e) {
-            throw new InvalidBundleException(bundle, null, "bundle directory does not exist or cannot be read", e);
+            throw new InvalidModelException(bundle, null, "bundle directory does not exist or cannot be read", e);
         }
         Path file = folder.resolve(FILE);
         if (!Files.isRegularFile(file)) {
-            throw new InvalidBundleException(file, null, "this bundle has no self-test (the exporter writes one;"
+            throw new InvalidModelException(file, null, "this bundle has no self-test (the exporter writes one;"
                     + " bundles made with `instaflow bundle` have none)");
         }
         JsonFields o = JsonFields.read(file);
@@ -95,7 +95,7 @@ public record SelfTestSpec(Path folder, String prompt, String negativePrompt, Sa
 
     private static float[] floats(Path folder, Path spec, String name, long count) {
         if (count > Integer.MAX_VALUE / 4) {
-            throw new InvalidBundleException(spec, "noise_shape", "has " + count + " values; too many for a self-test");
+            throw new InvalidModelException(spec, "noise_shape", "has " + count + " values; too many for a self-test");
         }
         ByteBuffer b = ByteBuffer.wrap(data(folder, spec, name, count * 4)).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = new float[(int) count];
@@ -106,12 +106,12 @@ public record SelfTestSpec(Path folder, String prompt, String negativePrompt, Sa
     private static byte[] data(Path folder, Path spec, String name, long expectedBytes) {
         Path f = folder.resolve(name).normalize();
         if (!f.startsWith(folder)) {
-            throw new InvalidBundleException(spec, null, "data file \"" + name + "\" leaves the selftest folder");
+            throw new InvalidModelException(spec, null, "data file \"" + name + "\" leaves the selftest folder");
         }
         // A regular file inside the selftest folder (symbolic links resolved), read up to the size it must have.
         byte[] bytes = BundleFiles.readBytes(folder, f, null, expectedBytes);
         if (bytes.length != expectedBytes) {
-            throw new InvalidBundleException(f, null, "has " + bytes.length + " bytes; expected " + expectedBytes);
+            throw new InvalidModelException(f, null, "has " + bytes.length + " bytes; expected " + expectedBytes);
         }
         return bytes;
     }

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.snapshot;
 
 import com.google.gson.JsonElement;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.nn.StateDict;
 import org.bytedeco.pytorch.Tensor;
@@ -49,7 +49,7 @@ public final class ComponentWeights {
                     for (SafetensorsFile.Entry e : st.entries()) {
                         Path expected = located.shardOf().get(e.name());
                         if (expected == null || !expected.equals(file)) {
-                            throw new InvalidBundleException(file, e.name(), "is stored in this shard but "
+                            throw new InvalidModelException(file, e.name(), "is stored in this shard but "
                                     + located.index().getFileName() + " maps it to "
                                     + (expected == null ? "no shard" : expected.getFileName().toString()));
                         }
@@ -60,7 +60,7 @@ public final class ComponentWeights {
             if (located.shardOf() != null) {
                 for (String key : located.shardOf().keySet()) {
                     if (!dict.contains(key)) {
-                        throw new InvalidBundleException(located.shardOf().get(key), key, "is listed in "
+                        throw new InvalidModelException(located.shardOf().get(key), key, "is listed in "
                                 + located.index().getFileName() + " but not stored in that shard");
                     }
                 }
@@ -122,13 +122,13 @@ public final class ComponentWeights {
             String shard = map.string(e.getKey());
             Path file = folder.resolve(shard).normalize();
             if (!file.getParent().equals(folder.normalize()) || !Files.isRegularFile(file)) {
-                throw new InvalidBundleException(index, "weight_map." + e.getKey(), "names the shard \"" + shard
+                throw new InvalidModelException(index, "weight_map." + e.getKey(), "names the shard \"" + shard
                         + "\", which is not a file in " + folder);
             }
             out.put(e.getKey(), file);
         }
         if (out.isEmpty()) {
-            throw new InvalidBundleException(index, "weight_map", "is empty");
+            throw new InvalidModelException(index, "weight_map", "is empty");
         }
         return out;
     }
@@ -157,16 +157,16 @@ public final class ComponentWeights {
                 }
             });
         } catch (IOException e) {
-            throw new InvalidBundleException(folder, null, "cannot be listed: " + e, e);
+            throw new InvalidModelException(folder, null, "cannot be listed: " + e, e);
         }
         return out;
     }
 
-    private static InvalidBundleException missing(String component, Path folder, String base,
+    private static InvalidModelException missing(String component, Path folder, String base,
                                                   Optional<String> variant) {
         Path bin = folder.resolve(withVariant(base.equals("model") ? "pytorch_model.bin" : base + ".bin", variant));
         if (Files.isRegularFile(bin)) {
-            return new InvalidBundleException(bin, null, "the " + component + " weights are pickled (.bin), which"
+            return new InvalidModelException(bin, null, "the " + component + " weights are pickled (.bin), which"
                     + " this SDK does not read (Python's unpickler can run code, and LibTorch's cannot rebuild a state"
                     + " dict); convert them once to safetensors: python -c \"import torch, safetensors.torch as s;"
                     + " s.save_file(torch.load('" + bin.getFileName() + "', map_location='cpu'), '"
@@ -175,7 +175,7 @@ public final class ComponentWeights {
         List<String> variants = variants(folder, base);
         String found = variants.isEmpty() ? "" : "; variants present: " + String.join(", ", variants)
                 + " (choose one with LoadOptions.variant)";
-        return new InvalidBundleException(folder, null, "has no " + component + " weights: expected "
+        return new InvalidModelException(folder, null, "has no " + component + " weights: expected "
                 + withVariant(base + ".safetensors", variant) + " or "
                 + withVariant(base + ".safetensors.index.json", variant) + found);
     }

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.unet.UNetConfig;
 import dev.instaflow.engine.nn.vae.VaeConfig;
 
@@ -26,13 +26,13 @@ record Geometry(int latentChannels, int vaeScaleFactor, double scalingFactor, in
         UNetConfig unet = c.unet();
         int latent = vae.latentChannels();
         if (unet.inChannels() != latent || unet.outChannels() != latent) {
-            throw new InvalidBundleException(unet.file(), unet.inChannels() != latent ? "in_channels" : "out_channels",
+            throw new InvalidModelException(unet.file(), unet.inChannels() != latent ? "in_channels" : "out_channels",
                     "is " + (unet.inChannels() != latent ? unet.inChannels() : unet.outChannels()) + ", but the VAE's"
                     + " latent_channels (" + vae.file() + ") is " + latent + "; the UNet denoises the VAE's latents");
         }
         int hidden = c.textEncoder().hiddenSize();
         if (unet.crossAttentionDim() != hidden) {
-            throw new InvalidBundleException(unet.file(), "cross_attention_dim", "is " + unet.crossAttentionDim()
+            throw new InvalidModelException(unet.file(), "cross_attention_dim", "is " + unet.crossAttentionDim()
                     + ", but the text encoder's hidden_size (" + c.textEncoder().file() + ") is " + hidden
                     + "; the UNet attends to the text encoder's output");
         }
@@ -41,7 +41,7 @@ record Geometry(int latentChannels, int vaeScaleFactor, double scalingFactor, in
         int width = unet.sampleSize()[1] * factor;
         int height = unet.sampleSize()[0] * factor;
         if (width % multiple != 0 || height % multiple != 0) {
-            throw new InvalidBundleException(unet.file(), "sample_size", "is " + unet.sampleSize()[0] + "x"
+            throw new InvalidModelException(unet.file(), "sample_size", "is " + unet.sampleSize()[0] + "x"
                     + unet.sampleSize()[1] + " latent cells, not a multiple of the UNet's downsampling ("
                     + (1 << unet.downsamplers()) + ")");
         }

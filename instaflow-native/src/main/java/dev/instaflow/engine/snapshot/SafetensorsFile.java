@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.StateDict;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -58,14 +58,14 @@ public final class SafetensorsFile {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
-                throw new InvalidBundleException(file, null, "is not a safetensors file: " + size
+                throw new InvalidModelException(file, null, "is not a safetensors file: " + size
                         + " bytes, shorter than the 8-byte header length");
             }
             ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, lengthBytes, 0, file);
             long headerLength = lengthBytes.flip().getLong();
             if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
-                throw new InvalidBundleException(file, null, "is not a safetensors file (or is truncated): its header"
+                throw new InvalidModelException(file, null, "is not a safetensors file (or is truncated): its header"
                         + " length field says " + Long.toUnsignedString(headerLength) + " bytes, the file has "
                         + size + " bytes and headers are at most " + MAX_HEADER_BYTES);
             }
@@ -75,7 +75,7 @@ public final class SafetensorsFile {
                     size - 8 - headerLength);
             return new SafetensorsFile(file, 8 + headerLength, entries);
         } catch (IOException e) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + e, e);
+            throw new InvalidModelException(file, null, "cannot be read: " + e, e);
         }
     }
 
@@ -84,11 +84,11 @@ public final class SafetensorsFile {
         try {
             root = JsonParser.parseString(json);
         } catch (JsonParseException e) {
-            throw new InvalidBundleException(file, null, "has a header that is not valid JSON (not a safetensors"
+            throw new InvalidModelException(file, null, "has a header that is not valid JSON (not a safetensors"
                     + " file, or damaged)", e);
         }
         if (!root.isJsonObject()) {
-            throw new InvalidBundleException(file, null, "has a header that is not a JSON object");
+            throw new InvalidModelException(file, null, "has a header that is not a JSON object");
         }
         List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, JsonElement> e : root.getAsJsonObject().entrySet()) {
@@ -102,7 +102,7 @@ public final class SafetensorsFile {
         String previous = null;
         for (Entry e : entries) {
             if (e.begin() < previousEnd) {
-                throw new InvalidBundleException(file, e.name(), "overlaps the bytes of " + previous
+                throw new InvalidModelException(file, e.name(), "overlaps the bytes of " + previous
                         + " (a damaged header)");
             }
             previousEnd = e.end();
@@ -113,7 +113,7 @@ public final class SafetensorsFile {
 
     private static Entry parseEntry(Path file, String name, JsonElement value, long dataBytes) {
         if (!value.isJsonObject()) {
-            throw new InvalidBundleException(file, name, "header entry is not an object");
+            throw new InvalidModelException(file, name, "header entry is not an object");
         }
         JsonObject o = value.getAsJsonObject();
         String dtypeName = stringField(file, name, o, "dtype");
@@ -121,7 +121,7 @@ public final class SafetensorsFile {
         long[] shape = longs(file, name, o, "shape", false);
         long[] offsets = longs(file, name, o, "data_offsets", true);
         if (offsets.length != 2 || offsets[0] > offsets[1] || offsets[1] > dataBytes) {
-            throw new InvalidBundleException(file, name, "data_offsets " + java.util.Arrays.toString(offsets)
+            throw new InvalidModelException(file, name, "data_offsets " + java.util.Arrays.toString(offsets)
                     + " do not lie within the file's " + dataBytes + " data bytes (truncated file?)");
         }
         long numel = 1;
@@ -130,7 +130,7 @@ public final class SafetensorsFile {
         }
         long expected = Math.multiplyExact(numel, itemSize(dtype));
         if (offsets[1] - offsets[0] != expected) {
-            throw new InvalidBundleException(file, name, "holds " + (offsets[1] - offsets[0]) + " bytes, but "
+            throw new InvalidModelException(file, name, "holds " + (offsets[1] - offsets[0]) + " bytes, but "
                     + dtypeName + " " + java.util.Arrays.toString(shape) + " needs " + expected);
         }
         return new Entry(name, dtype, dtypeName, shape, offsets[0], offsets[1]);
@@ -139,7 +139,7 @@ public final class SafetensorsFile {
     private static String stringField(Path file, String name, JsonObject o, String key) {
         JsonElement e = o.get(key);
         if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-            throw new InvalidBundleException(file, name, "header entry has no string \"" + key + "\"");
+            throw new InvalidModelException(file, name, "header entry has no string \"" + key + "\"");
         }
         return e.getAsString();
     }
@@ -147,7 +147,7 @@ public final class SafetensorsFile {
     private static long[] longs(Path file, String name, JsonObject o, String key, boolean allowLarge) {
         JsonElement e = o.get(key);
         if (e == null || !e.isJsonArray()) {
-            throw new InvalidBundleException(file, name, "header entry has no array \"" + key + "\"");
+            throw new InvalidModelException(file, name, "header entry has no array \"" + key + "\"");
         }
         long[] out = new long[e.getAsJsonArray().size()];
         for (int i = 0; i < out.length; i++) {
@@ -156,11 +156,11 @@ public final class SafetensorsFile {
             try {
                 v = item.getAsBigDecimal().longValueExact();
             } catch (RuntimeException notAnInteger) {
-                throw new InvalidBundleException(file, name, "header entry \"" + key + "\" holds " + item
+                throw new InvalidModelException(file, name, "header entry \"" + key + "\" holds " + item
                         + ", expected non-negative integers");
             }
             if (v < 0 || (!allowLarge && v > Integer.MAX_VALUE)) {
-                throw new InvalidBundleException(file, name, "header entry \"" + key + "\" holds " + v
+                throw new InvalidModelException(file, name, "header entry \"" + key + "\" holds " + v
                         + ", out of range");
             }
             out[i] = v;
@@ -180,7 +180,7 @@ public final class SafetensorsFile {
             case "I8" -> ScalarType.Char;
             case "U8" -> ScalarType.Byte;
             case "BOOL" -> ScalarType.Bool;
-            default -> throw new InvalidBundleException(file, name, "has dtype " + dtype + ", which is not"
+            default -> throw new InvalidModelException(file, name, "has dtype " + dtype + ", which is not"
                     + " supported; supported: F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL");
         };
     }
@@ -228,7 +228,7 @@ public final class SafetensorsFile {
                 }
             }
         } catch (IOException ex) {
-            throw new InvalidBundleException(file, null, "cannot be read: " + ex, ex);
+            throw new InvalidModelException(file, null, "cannot be read: " + ex, ex);
         }
     }
 
@@ -238,7 +238,7 @@ public final class SafetensorsFile {
         while (target.hasRemaining()) {
             int n = channel.read(target, at);
             if (n < 0) {
-                throw new InvalidBundleException(file, null, "ends early (truncated): needed bytes up to "
+                throw new InvalidModelException(file, null, "ends early (truncated): needed bytes up to "
                         + (at + target.remaining()));
             }
             at += n;

@@ -3,7 +3,7 @@ package dev.instaflow.engine.snapshot;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
@@ -98,14 +98,14 @@ public final class Snapshot {
     /**
      * Opens the snapshot in {@code directory}: checks its index and components and derives its manifest.
      *
-     * @throws InvalidBundleException naming the file and field at fault
+     * @throws InvalidModelException naming the file and field at fault
      */
     public static Snapshot open(Path directory, LoadOptions options) {
         Path dir;
         try {
             dir = directory.toRealPath();
         } catch (IOException e) {
-            throw new InvalidBundleException(directory, null, "model directory does not exist or cannot be read", e);
+            throw new InvalidModelException(directory, null, "model directory does not exist or cannot be read", e);
         }
         Path indexFile = dir.resolve(INDEX_FILE);
         JsonFields index = JsonFields.read(indexFile);
@@ -135,7 +135,7 @@ public final class Snapshot {
         Geometry g = Geometry.of(configs);
         BundleManifest.Text framing = TokenizerFraming.read(dir.resolve(TOKENIZER));
         if (framing.maxLength() > g.textPositions()) {
-            throw new InvalidBundleException(dir.resolve(TOKENIZER).resolve("tokenizer_config.json"),
+            throw new InvalidModelException(dir.resolve(TOKENIZER).resolve("tokenizer_config.json"),
                     "model_max_length", "is " + framing.maxLength() + ", more than the text encoder's "
                     + g.textPositions() + " positions (text_encoder/config.json max_position_embeddings)");
         }
@@ -230,7 +230,7 @@ public final class Snapshot {
             }
             Path folder = Bundle.resolveInside(dir, dir.resolve(INDEX_FILE), required, required, true);
             if (!required.equals(TOKENIZER) && !Files.isRegularFile(folder.resolve(CONFIG_FILE))) {
-                throw new InvalidBundleException(folder.resolve(CONFIG_FILE), null, "is missing: every component"
+                throw new InvalidModelException(folder.resolve(CONFIG_FILE), null, "is missing: every component"
                         + " folder of a snapshot has its config.json");
             }
         }
@@ -246,19 +246,19 @@ public final class Snapshot {
                             + " precision is LoadOptions.precision)";
                     default -> "is not a setting";
                 };
-                throw new InvalidBundleException(file, key, why + "; instaflow.json may have: "
+                throw new InvalidModelException(file, key, why + "; instaflow.json may have: "
                         + String.join(", ", SETTINGS_KEYS));
             }
         }
         if (settings.has("parts")) {
             JsonElement parts = settings.get("parts");
             if (!parts.isJsonObject()) {
-                throw new InvalidBundleException(file, "parts", "expected an object such as {\"refiner\":"
+                throw new InvalidModelException(file, "parts", "expected an object such as {\"refiner\":"
                         + " \"refiner.pt\"}");
             }
             for (String key : parts.getAsJsonObject().keySet()) {
                 if (!key.equals("refiner")) {
-                    throw new InvalidBundleException(file, "parts." + key, "a snapshot's networks are its"
+                    throw new InvalidModelException(file, "parts." + key, "a snapshot's networks are its"
                             + " component folders; only parts.refiner (a FlowTurbo refiner, TorchScript) can be added");
                 }
             }
@@ -275,7 +275,7 @@ public final class Snapshot {
             velocity.addProperty("time_scale", RECTIFIED_FLOW_TIME_SCALE);
             return velocity;
         }
-        throw new InvalidBundleException(indexFile, "_class_name", "\"" + pipelineClass + "\" does not say whether"
+        throw new InvalidModelException(indexFile, "_class_name", "\"" + pipelineClass + "\" does not say whether"
                 + " the UNet predicts a rectified-flow velocity or noise; write " + SETTINGS_FILE + " beside "
                 + INDEX_FILE + ", e.g. {\"prediction\": {\"type\": \"epsilon\", \"timestep\": 999, \"alpha_bar\":"
                 + " 0.0047}} for a SwiftBrush student or {\"prediction\": {\"type\": \"velocity\", \"time_scale\":"
@@ -305,7 +305,7 @@ public final class Snapshot {
             return null;
         }
         if (!r.isJsonPrimitive() || !r.getAsJsonPrimitive().isString()) {
-            throw new InvalidBundleException(file, "parts.refiner", "expected a path (a string) relative to the"
+            throw new InvalidModelException(file, "parts.refiner", "expected a path (a string) relative to the"
                     + " snapshot folder");
         }
         return r.getAsString();

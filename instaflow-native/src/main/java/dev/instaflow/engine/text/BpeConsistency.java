@@ -1,7 +1,7 @@
 package dev.instaflow.engine.text;
 
 import com.google.gson.JsonObject;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -39,14 +39,14 @@ final class BpeConsistency {
             String b = merge.substring(space + 1);
             for (String part : new String[] {a, b}) {
                 if (!isBase(part) && !produced.contains(part)) {
-                    throw new InvalidBundleException(mergesFile, null, "merge " + (rank + 1) + " of " + merges.size()
+                    throw new InvalidModelException(mergesFile, null, "merge " + (rank + 1) + " of " + merges.size()
                             + " joins a symbol that no earlier merge produces: the merges are out of order"
                             + " (reversed, shuffled, or from another tokenizer)");
                 }
             }
             String result = a + b;
             if (!vocab.has(result)) {
-                throw new InvalidBundleException(mergesFile, null, "merge " + (rank + 1) + " of " + merges.size()
+                throw new InvalidModelException(mergesFile, null, "merge " + (rank + 1) + " of " + merges.size()
                         + " produces a token that " + vocabFile.getFileName() + " does not have: the merges belong"
                         + " to another vocabulary");
             }
@@ -59,7 +59,7 @@ final class BpeConsistency {
             }
         }
         if (unreachable > 0) {
-            throw new InvalidBundleException(mergesFile, null, unreachable + " of the " + vocab.size() + " tokens of "
+            throw new InvalidModelException(mergesFile, null, unreachable + " of the " + vocab.size() + " tokens of "
                     + vocabFile.getFileName() + " are produced by no merge of its " + merges.size() + ": "
                     + mergesFile.getFileName() + " is empty, truncated or belongs to another vocabulary");
         }

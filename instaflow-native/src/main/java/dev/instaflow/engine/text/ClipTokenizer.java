@@ -7,8 +7,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.instaflow.InvalidBundleException;
-import dev.instaflow.PromptTokens;
+import dev.instaflow.InvalidModelException;
+import dev.instaflow.Generation.PromptTokens;
 import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.BundleManifest;
 
@@ -78,7 +78,7 @@ public final class ClipTokenizer implements AutoCloseable {
      * {@code merges.txt}. Checks that the framing ids exist in the vocabulary and agree with the folder's own
      * special-token files.
      *
-     * @throws InvalidBundleException naming the file at fault
+     * @throws InvalidModelException naming the file at fault
      */
     public static ClipTokenizer load(Path folder, BundleManifest.Text framing) {
         Path tokenizerJson = folder.resolve("tokenizer.json");
@@ -90,7 +90,7 @@ public final class ClipTokenizer implements AutoCloseable {
             Path mergesFile = folder.resolve("merges.txt");
             for (Path required : new Path[] {vocabFile, mergesFile}) {
                 if (!BundleFiles.present(required)) {
-                    throw new InvalidBundleException(required, null, "is missing: a tokenizer folder needs vocab.json"
+                    throw new InvalidModelException(required, null, "is missing: a tokenizer folder needs vocab.json"
                             + " and merges.txt (as in a diffusers snapshot), or a tokenizer.json");
                 }
             }
@@ -111,7 +111,7 @@ public final class ClipTokenizer implements AutoCloseable {
                     Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
             return new ClipTokenizer(tok, framing, folder, largestId, vocab.size());
         } catch (IOException | RuntimeException e) {
-            throw new InvalidBundleException(folder, null, "the tokenizer could not be built: " + e.getMessage(), e);
+            throw new InvalidModelException(folder, null, "the tokenizer could not be built: " + e.getMessage(), e);
         }
     }
 
@@ -156,7 +156,7 @@ public final class ClipTokenizer implements AutoCloseable {
         long largestId = vocab.entrySet().stream().mapToLong(e -> e.getValue().getAsLong()).max().orElse(-1);
         for (long id : new long[] {framing.bosId(), framing.eosId(), framing.padId()}) {
             if (id > largestId) {
-                throw new InvalidBundleException(folder, "text", "framing id " + id + " (bos/eos/pad) is outside the"
+                throw new InvalidModelException(folder, "text", "framing id " + id + " (bos/eos/pad) is outside the"
                         + " vocabulary, whose largest id is " + largestId);
             }
         }
@@ -169,7 +169,7 @@ public final class ClipTokenizer implements AutoCloseable {
         special.pad().ifPresent(pad -> {
             JsonElement padId = vocab.get(pad);
             if (padId != null && padId.getAsLong() != framing.padId()) {
-                throw new InvalidBundleException(special.padSource(), "pad_token",
+                throw new InvalidModelException(special.padSource(), "pad_token",
                         "the tokenizer pads with \"" + pad + "\" (id " + padId.getAsLong() + ") but the manifest's"
                                 + " text.pad_id is " + framing.padId() + "; a wrong pad id silently changes images"
                                 + " (SD 1.5 pads with 49407, SD 2.x with 0)");
@@ -182,11 +182,11 @@ public final class ClipTokenizer implements AutoCloseable {
                                     long manifestId) {
         JsonElement id = vocab.get(token);
         if (id == null) {
-            throw new InvalidBundleException(folder, field, "the vocabulary has no " + which + " marker \"" + token
+            throw new InvalidModelException(folder, field, "the vocabulary has no " + which + " marker \"" + token
                     + "\" (declared by the folder's special-token files, or CLIP's default)");
         }
         if (id.getAsLong() != manifestId) {
-            throw new InvalidBundleException(folder, field, "the manifest's " + field + " is " + manifestId + " but"
+            throw new InvalidModelException(folder, field, "the manifest's " + field + " is " + manifestId + " but"
                     + " the tokenizer's " + which + " marker \"" + token + "\" has id " + id.getAsLong()
                     + "; a wrong marker id silently changes every image (CLIP: bos 49406, eos 49407)");
         }
@@ -205,7 +205,7 @@ public final class ClipTokenizer implements AutoCloseable {
         for (String token : new java.util.LinkedHashSet<>(List.of(bos, eos, unk))) {
             JsonElement id = vocab.get(token);
             if (id == null) {
-                throw new InvalidBundleException(vocabFile, null, "has no entry for the special token \"" + token
+                throw new InvalidModelException(vocabFile, null, "has no entry for the special token \"" + token
                         + "\"");
             }
             JsonObject t = new JsonObject();

@@ -2,7 +2,7 @@ package dev.instaflow.engine.text;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.BundleFiles;
 
 import java.io.IOException;
@@ -45,14 +45,14 @@ public final class ClipTokenizerFiles {
                 JsonElement added = root.get("added_tokens");
                 if (added != null && !added.isJsonNull()) {
                     if (!added.isJsonArray()) {
-                        throw new InvalidBundleException(tokenizerJson, "added_tokens", "expected an array");
+                        throw new InvalidModelException(tokenizerJson, "added_tokens", "expected an array");
                     }
                     int index = 0;
                     for (JsonElement t : added.getAsJsonArray()) {
                         JsonElement content = t.isJsonObject() ? t.getAsJsonObject().get("content") : null;
                         JsonElement id = t.isJsonObject() ? t.getAsJsonObject().get("id") : null;
                         if (content == null || !content.isJsonPrimitive() || id == null) {
-                            throw new InvalidBundleException(tokenizerJson, "added_tokens[" + index + "]",
+                            throw new InvalidModelException(tokenizerJson, "added_tokens[" + index + "]",
                                     "expected an object with \"content\" (a string) and \"id\"");
                         }
                         v.add(content.getAsString(), id);
@@ -61,9 +61,9 @@ public final class ClipTokenizerFiles {
                 }
                 return checkedIds(tokenizerJson, v);
             }
-            throw new InvalidBundleException(tokenizerJson, "model.vocab", "expected a BPE model with a vocab object");
+            throw new InvalidModelException(tokenizerJson, "model.vocab", "expected a BPE model with a vocab object");
         }
-        throw new InvalidBundleException(folder, null, "no vocab.json (with merges.txt) or tokenizer.json in the"
+        throw new InvalidModelException(folder, null, "no vocab.json (with merges.txt) or tokenizer.json in the"
                 + " tokenizer folder");
     }
 
@@ -86,11 +86,11 @@ public final class ClipTokenizerFiles {
                 }
             }
             if (value < 0 || value > Integer.MAX_VALUE) {
-                throw new InvalidBundleException(file, null, "vocabulary entry " + (index + 1) + " of " + vocab.size()
+                throw new InvalidModelException(file, null, "vocabulary entry " + (index + 1) + " of " + vocab.size()
                         + " has an id that is not an integer in 0.." + Integer.MAX_VALUE);
             }
             if (seen.get((int) value)) {
-                throw new InvalidBundleException(file, null, "vocabulary entry " + (index + 1) + " of " + vocab.size()
+                throw new InvalidModelException(file, null, "vocabulary entry " + (index + 1) + " of " + vocab.size()
                         + " reuses id " + value + ", which an earlier entry has; each token needs its own id");
             }
             seen.set((int) value);
@@ -112,7 +112,7 @@ public final class ClipTokenizerFiles {
                 continue;
             }
             if (l.split(" ").length != 2) {
-                throw new InvalidBundleException(file, null, "line " + lineNumber + " is not a merge: expected two"
+                throw new InvalidModelException(file, null, "line " + lineNumber + " is not a merge: expected two"
                         + " tokens separated by one space");
             }
             merges.add(l);

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.text;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.runtime.DeviceContext;
@@ -60,7 +60,7 @@ public final class TextEncoder implements AutoCloseable {
         try {
             encode(tokenizer.encode(List.of("")));
         } catch (InferenceException e) {
-            throw new InvalidBundleException(part.source(), part.field(), "failed its load-time check: "
+            throw new InvalidModelException(part.source(), part.field(), "failed its load-time check: "
                     + e.getMessage() + "; expected forward" + SIGNATURE + " with L = " + spec.maxLength()
                     + " and D = text.hidden_size = " + spec.hiddenSize()
                     + manifest.loadHint(context.isCuda(), context.precision()), e);

@@ -1,8 +1,8 @@
 package dev.instaflow.engine.text;
 
 import dev.instaflow.InferenceException;
-import dev.instaflow.InvalidBundleException;
-import dev.instaflow.PromptTokens;
+import dev.instaflow.InvalidModelException;
+import dev.instaflow.Generation.PromptTokens;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.network.TextEncoderNetwork;
 
@@ -36,7 +36,7 @@ public final class TextEncoderVocabulary {
 
     /**
      * @param probeOnCpu whether the encoder may be probed with the largest id (only on the CPU)
-     * @throws InvalidBundleException naming the file and field that disagree
+     * @throws InvalidModelException naming the file and field that disagree
      */
     public static void check(ClipTokenizer tokenizer, TextEncoder encoder, BundleManifest.Text text,
                              Path manifestFile, boolean probeOnCpu) {
@@ -46,7 +46,7 @@ public final class TextEncoderVocabulary {
             long rows = tokens.getAsLong();
             // Ids are unique (checked when the vocabulary was read), so both equal means exactly ids 0..rows-1.
             if (rows != tokenizer.largestId() + 1 || rows != tokenizer.vocabularySize()) {
-                throw new InvalidBundleException(tokenizer.folder(), "parts.tokenizer", "the tokenizer has "
+                throw new InvalidModelException(tokenizer.folder(), "parts.tokenizer", "the tokenizer has "
                         + tokenizer.vocabularySize() + " tokens with ids up to " + tokenizer.largestId() + " but the"
                         + " text encoder's token embedding table (" + network.source().getFileName() + ") has "
                         + rows + " rows, one per token: the tokenizer belongs to another text encoder");
@@ -54,7 +54,7 @@ public final class TextEncoderVocabulary {
         }
         network.positionRows().ifPresent(rows -> {
             if (rows != text.maxLength()) {
-                throw new InvalidBundleException(manifestFile, "text.max_length", "expected " + rows + ", the length"
+                throw new InvalidModelException(manifestFile, "text.max_length", "expected " + rows + ", the length"
                         + " of the text encoder's position table (" + network.source().getFileName() + "), got "
                         + text.maxLength());
             }
@@ -73,7 +73,7 @@ public final class TextEncoderVocabulary {
         try {
             encoder.encode(new TokenizedBatch(ids, text.maxLength(), List.of(new PromptTokens("", 1, 1))));
         } catch (InferenceException e) {
-            throw new InvalidBundleException(encoder.network().source(), encoder.network().field(), "fails on id "
+            throw new InvalidModelException(encoder.network().source(), encoder.network().field(), "fails on id "
                     + tokenizer.largestId() + ", the largest the tokenizer gives (" + e.getMessage() + "): the"
                     + " tokenizer belongs to another text encoder", e);
         }

@@ -1,6 +1,6 @@
 package dev.instaflow.engine.text;
 
-import dev.instaflow.PromptTokens;
+import dev.instaflow.Generation.PromptTokens;
 
 import java.util.List;
 

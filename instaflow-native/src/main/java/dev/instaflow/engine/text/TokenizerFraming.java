@@ -2,7 +2,7 @@ package dev.instaflow.engine.text;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.BundleFiles;
 import dev.instaflow.engine.bundle.BundleManifest;
 
@@ -45,7 +45,7 @@ public final class TokenizerFraming {
     private static long id(Path folder, JsonObject vocab, String token) {
         JsonElement id = vocab.get(token);
         if (id == null) {
-            throw new InvalidBundleException(folder, null, "the vocabulary has no entry for the special token \""
+            throw new InvalidModelException(folder, null, "the vocabulary has no entry for the special token \""
                     + token + "\"");
         }
         return id.getAsLong();

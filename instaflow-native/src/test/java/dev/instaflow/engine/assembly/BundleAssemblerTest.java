@@ -4,7 +4,7 @@ import dev.instaflow.Device;
 import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.PredictionType;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
@@ -72,7 +72,7 @@ class BundleAssemblerTest {
     @Test
     void flagsThatMakeAnUnusableDefaultFailBeforeWriting() {
         Path out = temp.resolve("sb");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class,
+        InvalidModelException e = assertThrows(InvalidModelException.class,
                 () -> tinyParts().preset(BundlePreset.SWIFTBRUSH).steps(4).assemble(out));
         assertEquals("sampling.steps", e.field().orElseThrow());
         assertFalse(Files.exists(out));
@@ -95,7 +95,7 @@ class BundleAssemblerTest {
                             + "    return torch.conv2d(z, self.w, None, [1, 1], [0, 0])\n")
                     .save(half);
         }
-        InvalidBundleException e = assertThrows(InvalidBundleException.class,
+        InvalidModelException e = assertThrows(InvalidModelException.class,
                 () -> tinyParts().vaeDecoder(half).assemble(temp.resolve("never")));
         assertEquals("--vae-decoder", e.field().orElseThrow());
         assertTrue(e.getMessage().contains("Half weights") && e.getMessage().contains("exporter"), e.getMessage());
@@ -116,7 +116,7 @@ class BundleAssemblerTest {
         byte[] unet = Files.readAllBytes(SharedFixtures.tinySd15().resolve("torchscript/unet.pt"));
         Files.write(broken, java.util.Arrays.copyOf(unet, unet.length / 3));
         Path out = temp.resolve("never");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class,
+        InvalidModelException e = assertThrows(InvalidModelException.class,
                 () -> tinyParts().denoiser(broken).assemble(out));
         assertTrue(e.getMessage().contains("broken.pt"), e.getMessage());
         assertFalse(Files.exists(out));

@@ -5,7 +5,7 @@ import com.google.gson.JsonParser;
 import dev.instaflow.Device;
 import dev.instaflow.DeviceUnavailableException;
 import dev.instaflow.InstaFlow;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.testing.TinyBundle;
@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every way a bundle can be wrong gives an {@link InvalidBundleException} at load that names the file, the field
+ * Every way a bundle can be wrong gives an {@link InvalidModelException} at load that names the file, the field
  * where there is one, and what was expected — never a JVM crash and never an error deep inside a generation.
  */
 class InvalidBundleTest {
@@ -45,11 +45,11 @@ class InvalidBundleTest {
         Files.writeString(file, json.toString());
     }
 
-    private InvalidBundleException loadFails() {
-        return assertThrows(InvalidBundleException.class, () -> InstaFlow.load(bundle, CPU).close());
+    private InvalidModelException loadFails() {
+        return assertThrows(InvalidModelException.class, () -> InstaFlow.load(bundle, CPU).close());
     }
 
-    private static void assertMentions(InvalidBundleException e, String... fragments) {
+    private static void assertMentions(InvalidModelException e, String... fragments) {
         for (String f : fragments) {
             assertTrue(e.getMessage().contains(f), "message '" + e.getMessage() + "' should mention '" + f + "'");
         }
@@ -59,7 +59,7 @@ class InvalidBundleTest {
     void aFieldWithTheWrongTypeIsNamed() throws IOException {
         tiny();
         editManifest(j -> j.getAsJsonObject("latent").addProperty("channels", "four"));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals(bundle.toRealPath().resolve("manifest.json"), e.file());
         assertEquals("latent.channels", e.field().orElseThrow());
         assertMentions(e, "expected an integer", "\"four\"");
@@ -81,7 +81,7 @@ class InvalidBundleTest {
     void aMissingFieldIsNamed() throws IOException {
         tiny();
         editManifest(j -> j.getAsJsonObject("prediction").remove("time_scale"));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("prediction.time_scale", e.field().orElseThrow());
         assertMentions(e, "is missing");
     }
@@ -90,7 +90,7 @@ class InvalidBundleTest {
     void aNewerFormatVersionAsksForAnUpgrade() throws IOException {
         tiny();
         editManifest(j -> j.addProperty("format_version", 2));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("format_version", e.field().orElseThrow());
         assertMentions(e, "format version 2", "reads version 1", "upgrade");
     }
@@ -119,7 +119,7 @@ class InvalidBundleTest {
         tiny();
         Files.copy(bundle.resolve("unet.pt"), temp.resolve("outside.pt"));
         editManifest(j -> j.getAsJsonObject("parts").addProperty("denoiser", "../outside.pt"));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("parts.denoiser", e.field().orElseThrow());
         assertMentions(e, "leaves the bundle directory");
 
@@ -142,7 +142,7 @@ class InvalidBundleTest {
     void aMissingPartIsNamed() throws IOException {
         tiny();
         Files.delete(bundle.resolve("vae_decoder.pt"));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("parts.vae_decoder", e.field().orElseThrow());
         assertMentions(e, "vae_decoder.pt", "does not exist");
     }
@@ -152,7 +152,7 @@ class InvalidBundleTest {
         tiny();
         byte[] unet = Files.readAllBytes(bundle.resolve("unet.pt"));
         Files.write(bundle.resolve("unet.pt"), java.util.Arrays.copyOf(unet, unet.length / 2));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertTrue(e.file().endsWith("unet.pt"), e.file().toString());
         assertMentions(e, "not a loadable TorchScript archive");
     }
@@ -163,7 +163,7 @@ class InvalidBundleTest {
         byte[] noise = new byte[4096];
         new java.util.Random(1).nextBytes(noise);
         Files.write(bundle.resolve("text_encoder.pt"), noise);
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertTrue(e.file().endsWith("text_encoder.pt"));
         assertMentions(e, "parts.text_encoder", "not a loadable TorchScript archive");
     }
@@ -175,7 +175,7 @@ class InvalidBundleTest {
             flat.define("def forward(self, sample: Tensor, timestep: Tensor, encoder_hidden_states: Tensor) -> Tensor:\n"
                     + "    return torch.flatten(sample, 1)\n").save(bundle.resolve("unet.pt"));
         }
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("parts.denoiser", e.field().orElseThrow());
         assertMentions(e, "unet.pt", "load-time check", "rank 2", "expected forward(sample");
     }
@@ -194,7 +194,7 @@ class InvalidBundleTest {
     void aTextEncoderWidthDifferentFromTheManifestFailsAtLoad() throws IOException {
         tiny();
         editManifest(j -> j.getAsJsonObject("text").addProperty("hidden_size", 768));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("parts.text_encoder", e.field().orElseThrow());
         assertMentions(e, "[1, 77, 32]", "768");
     }
@@ -206,7 +206,7 @@ class InvalidBundleTest {
             j.getAsJsonObject("latent").addProperty("vae_scale_factor", 4);
             j.getAsJsonObject("image").addProperty("size_multiple", 8);
         });
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("parts.vae_decoder", e.field().orElseThrow());
         assertMentions(e, "latent.vae_scale_factor = 4");
     }
@@ -236,7 +236,7 @@ class InvalidBundleTest {
 
         tiny2();
         editManifest(j -> j.getAsJsonObject("sampling").addProperty("sampler", "flowturbo:H1P1R1"));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertTrue(e.field().orElseThrow().startsWith("sampling."), e.getMessage());
         editManifest(j -> j.getAsJsonObject("sampling").addProperty("steps", 3));
         assertMentions(loadFails(), "sampling.sampler", "no parts.refiner");
@@ -255,7 +255,7 @@ class InvalidBundleTest {
     void aCudaTracedBundleIsRefusedOnTheCpuUpFront() throws IOException {
         tiny();
         editManifest(j -> j.addProperty("traced_on", "cuda"));
-        InvalidBundleException e = loadFails();
+        InvalidModelException e = loadFails();
         assertEquals("traced_on", e.field().orElseThrow());
         assertMentions(e, "traced on cuda", "Device.cuda()", "--device cpu");
     }
@@ -273,7 +273,7 @@ class InvalidBundleTest {
     @Test
     void aBundleDirectoryThatDoesNotExistIsNamed() {
         Path missing = temp.resolve("nope");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> InstaFlow.load(missing, CPU));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> InstaFlow.load(missing, CPU));
         assertEquals(missing, e.file());
     }
 }

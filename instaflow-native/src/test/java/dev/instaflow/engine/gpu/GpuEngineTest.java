@@ -16,7 +16,7 @@ import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.ReferenceCase;
 import dev.instaflow.engine.testing.TinyBundle;
-import dev.instaflow.spi.GenerationPlan;
+import dev.instaflow.GenerationSettings;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,7 +74,7 @@ class GpuEngineTest {
     @ValueSource(strings = {"instaflow_n1_nocfg", "rf2_n4_cfg1.5"})
     void cpuAndGpuAgreeWithTheReference(String caseName) {
         ReferenceCase ref = ReferenceCase.load(caseName);
-        GenerationPlan plan = new GenerationPlan(List.of(ref.prompt()), "", ref.guidance() > 1, ref.guidance(),
+        GenerationSettings plan = new GenerationSettings(List.of(ref.prompt()), "", ref.guidance() > 1, ref.guidance(),
                 ref.seed(), Optional.empty(), ref.width(), ref.height(), 1, Sampler.euler(), ref.steps());
         try (TorchModel gpu = TorchModel.load(tiny, CUDA); TorchModel cpu = TorchModel.load(tiny, CPU)) {
             RecordingTrace gpuTrace = new RecordingTrace();

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.selftest;
 
 import dev.instaflow.Device;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.engine.testing.SelfTestBundles;
@@ -81,7 +81,7 @@ class SelfTestTest {
         };
         for (String[] c : cases) {
             Files.writeString(spec, good.replace(c[0], c[1]));
-            InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU),
+            InvalidModelException e = assertThrows(InvalidModelException.class, () -> SelfTest.run(bundle, CPU),
                     c[1]);
             assertEquals(c[2], e.field().orElseThrow(), e.getMessage());
             assertEquals(spec.toRealPath(), e.file());
@@ -91,7 +91,7 @@ class SelfTestTest {
     @Test
     void aBundleWithoutSelfTestSaysSo() {
         Path bundle = TinyBundle.create(temp.resolve("none"));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> SelfTest.run(bundle, CPU));
         assertTrue(e.getMessage().contains("no self-test"), e.getMessage());
     }
 
@@ -99,7 +99,7 @@ class SelfTestTest {
     void aTruncatedNoiseFileIsNamed() throws IOException {
         Path bundle = bundleWithSelfTest(temp.resolve("short"));
         Files.write(bundle.resolve("selftest/noise.bin"), new byte[12]);
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> SelfTest.run(bundle, CPU));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> SelfTest.run(bundle, CPU));
         assertTrue(e.getMessage().contains("noise.bin") && e.getMessage().contains("4096"), e.getMessage());
         assertEquals(bundle.toRealPath().resolve("selftest/noise.bin"), e.file());
     }

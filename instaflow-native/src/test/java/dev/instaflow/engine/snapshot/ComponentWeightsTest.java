@@ -1,6 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.StateDict;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.runtime.TorchRuntime;
@@ -62,7 +62,7 @@ class ComponentWeightsTest {
         Path folder = Files.createDirectories(temp.resolve("vae"));
         byte[] all = Files.readAllBytes(SharedFixtures.tinySd15().resolve("model/vae/diffusion_pytorch_model.safetensors"));
         Files.write(folder.resolve("diffusion_pytorch_model.safetensors"), Arrays.copyOf(all, all.length - 100));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ComponentWeights.load("vae",
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ComponentWeights.load("vae",
                 folder, "diffusion_pytorch_model", Optional.empty(), t -> t));
         assertTrue(e.getMessage().contains("data_offsets"), e.getMessage());
         assertTrue(e.field().isPresent());
@@ -72,7 +72,7 @@ class ComponentWeightsTest {
     void notSafetensorsFails() throws IOException {
         Path folder = Files.createDirectories(temp.resolve("unet"));
         Files.writeString(folder.resolve("diffusion_pytorch_model.safetensors"), "hello, this is not a checkpoint");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ComponentWeights.load("unet",
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ComponentWeights.load("unet",
                 folder, "diffusion_pytorch_model", Optional.empty(), t -> t));
         assertTrue(e.getMessage().contains("header"), e.getMessage());
     }
@@ -100,7 +100,7 @@ class ComponentWeightsTest {
     void pickledWeightsAreRefusedWithTheConversionCommand() throws IOException {
         Path folder = Files.createDirectories(temp.resolve("unet"));
         Files.write(folder.resolve("diffusion_pytorch_model.bin"), new byte[] {1, 2, 3});
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ComponentWeights.load("unet",
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ComponentWeights.load("unet",
                 folder, "diffusion_pytorch_model", Optional.empty(), t -> t));
         assertTrue(e.getMessage().contains("safetensors.torch"), e.getMessage());
         assertEquals(folder.resolve("diffusion_pytorch_model.bin"), e.file());
@@ -139,7 +139,7 @@ class ComponentWeightsTest {
         weightMap.addProperty(moved, "diffusion_pytorch_model-00002-of-00002.safetensors");
         index.add("weight_map", weightMap);
         Files.writeString(folder.resolve("diffusion_pytorch_model.safetensors.index.json"), index.toString());
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ComponentWeights.load("unet",
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ComponentWeights.load("unet",
                 folder, "diffusion_pytorch_model", Optional.empty(), t -> t));
         assertEquals(moved, e.field().orElseThrow());
     }

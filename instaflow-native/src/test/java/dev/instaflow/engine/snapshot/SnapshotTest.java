@@ -1,6 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.Prediction;
@@ -57,7 +57,7 @@ class SnapshotTest {
     @Test
     void settingsCannotOverrideWhatConfigsSay() throws IOException {
         Path settings = Files.writeString(temp.resolve("bad.json"), "{\"latent\": {\"scaling_factor\": 1.0}}");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> Snapshot.open(
                 SharedFixtures.tinySd15().resolve("model"), LoadOptions.builder().settings(settings).build()));
         assertEquals("latent", e.field().orElseThrow());
         assertTrue(e.getMessage().contains("component configs"), e.getMessage());
@@ -67,7 +67,7 @@ class SnapshotTest {
     void settingsValuesAreCheckedAsInAManifest() throws IOException {
         Path settings = Files.writeString(temp.resolve("bad.json"), "{\"prediction\": {\"type\": \"epsilon\","
                 + " \"timestep\": 999, \"alpha_bar\": 1.5}}");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> Snapshot.open(
                 SharedFixtures.tinySd15().resolve("model"), LoadOptions.builder().settings(settings).build()));
         assertEquals("prediction.alpha_bar", e.field().orElseThrow());
         assertEquals(settings, e.file());
@@ -76,7 +76,7 @@ class SnapshotTest {
     @Test
     void aPredictionThatIsNotAnObjectIsNamed() throws IOException {
         Path settings = Files.writeString(temp.resolve("bad-type.json"), "{\"prediction\": \"epsilon\"}");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> Snapshot.open(
                 SharedFixtures.tinySd15().resolve("model"), LoadOptions.builder().settings(settings).build()));
         assertEquals("prediction", e.field().orElseThrow());
         assertTrue(e.getMessage().contains("expected an object, got the string"), e.getMessage());
@@ -87,7 +87,7 @@ class SnapshotTest {
         Path dir = copyConfigs(SharedFixtures.tinySd15().resolve("model"));
         Files.writeString(dir.resolve("model_index.json"), Files.readString(dir.resolve("model_index.json"))
                 .replace("RectifiedFlowPipeline", "StableDiffusionPipeline"));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(dir,
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> Snapshot.open(dir,
                 LoadOptions.defaults()));
         assertEquals("_class_name", e.field().orElseThrow());
         assertTrue(e.getMessage().contains("instaflow.json") && e.getMessage().contains("\"epsilon\""),
@@ -103,7 +103,7 @@ class SnapshotTest {
         Path dir = copyConfigs(SharedFixtures.tinySd15().resolve("model"));
         Files.writeString(dir.resolve("model_index.json"), Files.readString(dir.resolve("model_index.json"))
                 .replace("\"UNet2DConditionModel\"", "\"UNet2DModel\""));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(dir,
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> Snapshot.open(dir,
                 LoadOptions.defaults()));
         assertEquals("unet", e.field().orElseThrow());
         assertTrue(e.getMessage().contains("UNet2DConditionModel"), e.getMessage());
@@ -115,7 +115,7 @@ class SnapshotTest {
         Path unet = dir.resolve("unet/config.json");
         Files.writeString(unet, Files.readString(unet).replace("\"cross_attention_dim\": 32",
                 "\"cross_attention_dim\": 48"));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> Snapshot.open(dir,
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> Snapshot.open(dir,
                 LoadOptions.defaults()));
         assertEquals(unet, e.file());
         assertEquals("cross_attention_dim", e.field().orElseThrow());

@@ -4,8 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.instaflow.InvalidBundleException;
-import dev.instaflow.PromptTokens;
+import dev.instaflow.InvalidModelException;
+import dev.instaflow.Generation.PromptTokens;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.testing.SharedFixtures;
 import org.junit.jupiter.api.AfterAll;
@@ -149,7 +149,7 @@ class ClipTokenizerTest {
     void aManifestPadIdThatContradictsTheTokenizerIsRejected(@TempDir Path temp) throws IOException {
         Path folder = copyClip(temp);
         Files.writeString(folder.resolve("special_tokens_map.json"), "{\"pad_token\": \"!\"}");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ClipTokenizer.load(folder, SD15));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ClipTokenizer.load(folder, SD15));
         assertEquals(folder.resolve("special_tokens_map.json"), e.file());
         assertEquals("pad_token", e.field().orElseThrow());
         assertTrue(e.getMessage().contains("49407"), e.getMessage());
@@ -159,7 +159,7 @@ class ClipTokenizerTest {
     void aMissingMergesFileIsNamed(@TempDir Path temp) throws IOException {
         Path folder = copyClip(temp);
         Files.delete(folder.resolve("merges.txt"));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ClipTokenizer.load(folder, SD15));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ClipTokenizer.load(folder, SD15));
         assertEquals(folder.resolve("merges.txt"), e.file());
     }
 

@@ -6,7 +6,7 @@ import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.Sampler;
-import dev.instaflow.Stage;
+import dev.instaflow.Progress.Stage;
 import dev.instaflow.engine.runtime.CudaMemory;
 import org.bytedeco.javacpp.Pointer;
 import picocli.CommandLine.Command;

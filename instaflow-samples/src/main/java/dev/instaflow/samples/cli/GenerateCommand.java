@@ -4,7 +4,7 @@ import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.ModelInfo;
-import dev.instaflow.PromptTokens;
+import dev.instaflow.Generation.PromptTokens;
 import dev.instaflow.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -5,7 +5,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.instaflow.Generation;
 import dev.instaflow.ModelInfo;
-import dev.instaflow.PromptTokens;
+import dev.instaflow.Generation.PromptTokens;
 
 import java.math.BigInteger;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.instaflow.samples.cli;
 
 import dev.instaflow.Progress;
 import dev.instaflow.ProgressListener;
-import dev.instaflow.Stage;
+import dev.instaflow.Progress.Stage;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

@@ -1,6 +1,6 @@
 package dev.instaflow.samples.cli;
 
-import dev.instaflow.PromptTokens;
+import dev.instaflow.Generation.PromptTokens;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.text.ClipTokenizer;

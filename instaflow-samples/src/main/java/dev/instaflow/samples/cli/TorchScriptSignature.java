@@ -1,6 +1,6 @@
 package dev.instaflow.samples.cli;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.runtime.NativeErrors;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import org.bytedeco.javacpp.PointerScope;
@@ -38,11 +38,11 @@ record TorchScriptSignature(List<Argument> arguments, String returns) {
                 module = torch.load(file.toString(), new DeviceOptional(new org.bytedeco.pytorch.Device(
                         torch.DeviceType.CPU)), false);
             } catch (RuntimeException e) {
-                throw new InvalidBundleException(file, null, "is not a loadable TorchScript archive: "
+                throw new InvalidModelException(file, null, "is not a loadable TorchScript archive: "
                         + NativeErrors.summary(e), e);
             }
             if (!module.find_method("forward").has_value()) {
-                throw new InvalidBundleException(file, null, "the TorchScript module has no forward method");
+                throw new InvalidModelException(file, null, "the TorchScript module has no forward method");
             }
             Method forward = module.get_method("forward");
             FunctionSchema schema = forward.function().getSchema();

@@ -3,7 +3,7 @@ package dev.instaflow.samples.examples;
 import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
-import dev.instaflow.PromptTokens;
+import dev.instaflow.Generation.PromptTokens;
 
 import javax.imageio.ImageIO;
 import java.io.IOException;

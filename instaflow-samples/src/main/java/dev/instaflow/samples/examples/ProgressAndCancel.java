@@ -5,7 +5,7 @@ import dev.instaflow.GenerationCancelledException;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.ProgressListener;
-import dev.instaflow.Stage;
+import dev.instaflow.Progress.Stage;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -244,7 +244,7 @@ class GenerateCommandTest {
                 "x", "--out", temp.resolve("x.png").toString());
         assertEquals(InstaFlowCli.FAILURE, r.exitCode());
         assertTrue(r.errLines().get(0).startsWith("error: "), r.err());
-        assertTrue(r.err().contains("InvalidBundleException") && r.err().contains("\tat "), r.err());
+        assertTrue(r.err().contains("InvalidModelException") && r.err().contains("\tat "), r.err());
     }
 
     @Test

@@ -60,7 +60,7 @@ public final class SdkFlow implements AutoCloseable {
     /** Loads the bundle's parts on the CPU in float32. */
     public static SdkFlow open(Path bundleDir) {
         Bundle bundle = Bundle.open(bundleDir);
-        DeviceContext device = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false);
+        DeviceContext device = DeviceContext.open(Optional.of(Device.cpu()), Precision.FLOAT32);
         ClipTokenizer tokenizer = ClipTokenizer.load(bundle.tokenizer(), bundle.manifest().text());
         return new SdkFlow(bundle.manifest(), device, tokenizer, TextEncoder.load(bundle, device),
                 Denoiser.load(bundle, device), VaeDecoder.load(bundle, device));
@@ -81,8 +81,12 @@ public final class SdkFlow implements AutoCloseable {
     public Tensor sample(List<String> prompts, Tensor noise, Sampler sampler, int stepCount, double guidance,
                          StepListener steps) {
         boolean guided = guidance > 1.0;
-        TokenizedBatch tokens = conditioner.tokenize(prompts, guided ? manifest.sampling().negativePrompt() : null);
-        Conditioning condition = conditioner.encode(tokens, prompts.size(), 1, guided, guidance, PipelineTrace.NONE);
+        TokenizedBatch tokens = conditioner.tokenize(prompts,
+                guided ? List.of(manifest.sampling().negativePrompt()) : List.of());
+        int[] ones = new int[prompts.size()];
+        java.util.Arrays.fill(ones, 1);
+        Conditioning condition = conditioner.encode(tokens, ones, guided ? new int[] {prompts.size()} : new int[0],
+                guided, guidance, PipelineTrace.NONE);
         GuidedVelocityField field = new GuidedVelocityField(denoiser, condition, device, PipelineTrace.NONE);
         FlowSampler flow = FlowSamplers.create(sampler);
         return flow.sample(noise, new SamplingContext(field, Optional.empty(), stepCount,

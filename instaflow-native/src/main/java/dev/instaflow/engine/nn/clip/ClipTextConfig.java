@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn.clip;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.nn.Activation;
 
@@ -38,7 +38,7 @@ public record ClipTextConfig(Path file, String architecture, int hiddenSize, int
     /**
      * Reads {@code configJson}.
      *
-     * @throws InvalidBundleException naming the file and the field when a field is missing, mistyped, out of range,
+     * @throws InvalidModelException naming the file and the field when a field is missing, mistyped, out of range,
      *                                an unsupported activation or architecture, or the heads do not divide the width
      */
     public static ClipTextConfig read(Path configJson) {

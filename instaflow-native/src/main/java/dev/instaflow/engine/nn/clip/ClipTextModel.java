@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn.clip;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.network.TextEncoderNetwork;
 import dev.instaflow.engine.nn.LayerNorm;
 import dev.instaflow.engine.nn.Layers;
@@ -48,7 +48,7 @@ public final class ClipTextModel implements TextEncoderNetwork {
      * {@code CLIPTextModelWithProjection}, {@code text_projection.weight} is marked ignored.
      *
      * @param source the component folder, for messages
-     * @throws InvalidBundleException naming the weights file and key when a tensor is missing or has the wrong shape
+     * @throws InvalidModelException naming the weights file and key when a tensor is missing or has the wrong shape
      */
     public static ClipTextModel build(ClipTextConfig config, Weights weights, Path source) {
         Weights text = weights.at("text_model");

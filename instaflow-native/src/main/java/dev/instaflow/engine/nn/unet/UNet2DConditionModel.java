@@ -56,7 +56,7 @@ public final class UNet2DConditionModel implements DenoiserNetwork {
      * Builds the network of {@code c} from {@code w} (the component's top-level weights).
      *
      * @param source the component folder, for messages
-     * @throws dev.instaflow.InvalidBundleException naming the weights file and key of a missing tensor or a tensor
+     * @throws dev.instaflow.InvalidModelException naming the weights file and key of a missing tensor or a tensor
      *                                              whose shape the config does not predict
      */
     public static UNet2DConditionModel build(UNetConfig c, Weights w, Path source) {

@@ -1,7 +1,7 @@
 package dev.instaflow.engine.nn.unet;
 
 import com.google.gson.JsonElement;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
 
 import java.nio.file.Path;
@@ -81,7 +81,7 @@ public record UNetConfig(Path file, int inChannels, int outChannels, int[] block
     /**
      * Reads and checks {@code unet/config.json}.
      *
-     * @throws InvalidBundleException naming the file and field of a missing, malformed or unsupported setting
+     * @throws InvalidModelException naming the file and field of a missing, malformed or unsupported setting
      */
     public static UNetConfig read(Path configJson) {
         JsonFields f = JsonFields.read(configJson);

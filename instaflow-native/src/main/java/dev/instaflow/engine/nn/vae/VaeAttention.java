@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn.vae;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.Attention;
 import dev.instaflow.engine.nn.GroupNorm;
 import dev.instaflow.engine.nn.Weights;
@@ -61,14 +61,14 @@ final class VaeAttention {
             boolean conv = false;
             try {
                 weight = p.take("weight", channels, channels);
-            } catch (InvalidBundleException asLinear) {
+            } catch (InvalidModelException asLinear) {
                 if (!p.contains("weight")) {
                     throw asLinear;
                 }
                 try {
                     weight = p.take("weight", channels, channels, 1, 1);
                     conv = true;
-                } catch (InvalidBundleException asConv) {
+                } catch (InvalidModelException asConv) {
                     throw asLinear;
                 }
             }

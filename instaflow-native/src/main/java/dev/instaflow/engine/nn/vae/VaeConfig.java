@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn.vae;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.nn.Activation;
 
@@ -48,7 +48,7 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
     /**
      * Reads and checks {@code config.json} of a {@code vae/} folder.
      *
-     * @throws InvalidBundleException naming the file and the field for a missing or unsupported value
+     * @throws InvalidModelException naming the file and the field for a missing or unsupported value
      */
     public static VaeConfig read(Path configJson) {
         JsonFields f = JsonFields.read(configJson);

@@ -45,7 +45,7 @@ public final class VaeDecoder implements VaeDecoderNetwork {
      * whole VAE state dict).
      *
      * @param source the {@code vae/} folder, for messages
-     * @throws dev.instaflow.InvalidBundleException naming the key for a missing or misshapen weight
+     * @throws dev.instaflow.InvalidModelException naming the key for a missing or misshapen weight
      */
     public static VaeDecoder build(VaeConfig c, Weights w, Path source) {
         return build(c, w, source, "vae");

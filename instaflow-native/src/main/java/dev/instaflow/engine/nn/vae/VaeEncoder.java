@@ -47,7 +47,7 @@ public final class VaeEncoder implements VaeEncoderNetwork {
      * state dict).
      *
      * @param source the {@code vae/} folder, for messages
-     * @throws dev.instaflow.InvalidBundleException naming the key for a missing or misshapen weight
+     * @throws dev.instaflow.InvalidModelException naming the key for a missing or misshapen weight
      */
     public static VaeEncoder build(VaeConfig c, Weights w, Path source) {
         return build(c, w, source, "vae");

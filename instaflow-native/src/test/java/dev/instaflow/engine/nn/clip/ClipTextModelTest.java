@@ -1,6 +1,6 @@
 package dev.instaflow.engine.nn.clip;
 
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.Activation;
 import dev.instaflow.engine.nn.StateDict;
 import dev.instaflow.engine.runtime.Tensors;
@@ -142,7 +142,7 @@ class ClipTextModelTest {
     @Test
     void unsupportedActivationFailsNamingTheField() throws IOException {
         Path config = editedConfig(SharedFixtures.tinySd21(), "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"relu\"");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ClipTextConfig.read(config));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ClipTextConfig.read(config));
         assertEquals(Optional.of("hidden_act"), e.field());
         assertEquals(config, e.file());
         assertTrue(e.getMessage().contains("relu") && e.getMessage().contains("quick_gelu"), e.getMessage());
@@ -151,18 +151,18 @@ class ClipTextModelTest {
     @Test
     void unsupportedArchitectureAndHeadsThatDoNotDivideFail() throws IOException {
         Path vision = editedConfig(SharedFixtures.tinySd15(), "\"CLIPTextModel\"", "\"CLIPVisionModel\"");
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ClipTextConfig.read(vision));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> ClipTextConfig.read(vision));
         assertEquals(Optional.of("architectures"), e.field());
         assertTrue(e.getMessage().contains("CLIPVisionModel")
                 && e.getMessage().contains("CLIPTextModelWithProjection"), e.getMessage());
 
         Path heads = editedConfig(SharedFixtures.tinySd15(), "\"num_attention_heads\": 4", "\"num_attention_heads\": 5");
-        e = assertThrows(InvalidBundleException.class, () -> ClipTextConfig.read(heads));
+        e = assertThrows(InvalidModelException.class, () -> ClipTextConfig.read(heads));
         assertEquals(Optional.of("num_attention_heads"), e.field());
         assertTrue(e.getMessage().contains("32"), e.getMessage());
 
         Path missing = editedConfig(SharedFixtures.tinySd15(), "\"vocab_size\"", "\"vocabulary\"");
-        e = assertThrows(InvalidBundleException.class, () -> ClipTextConfig.read(missing));
+        e = assertThrows(InvalidModelException.class, () -> ClipTextConfig.read(missing));
         assertEquals(Optional.of("vocab_size"), e.field());
     }
 
@@ -185,7 +185,7 @@ class ClipTextModelTest {
                 "\"intermediate_size\": 38");
         try (PointerScope scope = new PointerScope(); StateDict dict = weights(fixture)) {
             ClipTextConfig c = ClipTextConfig.read(config);
-            InvalidBundleException e = assertThrows(InvalidBundleException.class,
+            InvalidModelException e = assertThrows(InvalidModelException.class,
                     () -> ClipTextModel.build(c, dict, fixture));
             assertEquals(Optional.of("text_model.encoder.layers.0.mlp.fc1.weight"), e.field());
             assertEquals(fixture.resolve("model.safetensors"), e.file());
@@ -204,7 +204,7 @@ class ClipTextModelTest {
                         .view(1, 77), file);
                 dict.put("text_projection.weight", torch.zeros(32, 32), file);
                 ClipTextModel.build(ClipTextConfig.read(folder.resolve("config.json")), dict, folder);
-                InvalidBundleException e = assertThrows(InvalidBundleException.class, dict::requireAllTaken);
+                InvalidModelException e = assertThrows(InvalidModelException.class, dict::requireAllTaken);
                 assertEquals(Optional.of("text_projection.weight"), e.field());
                 assertTrue(e.getMessage().contains("unexpected"), e.getMessage());
             }
@@ -220,7 +220,7 @@ class ClipTextModelTest {
             try (StateDict dict = weights(folder)) {
                 dict.put("text_model.encoder.layers.2.mlp.fc1.weight", torch.zeros(37, 32), file);
                 ClipTextModel.build(ClipTextConfig.read(folder.resolve("config.json")), dict, folder);
-                InvalidBundleException e = assertThrows(InvalidBundleException.class, dict::requireAllTaken);
+                InvalidModelException e = assertThrows(InvalidModelException.class, dict::requireAllTaken);
                 assertEquals(Optional.of("text_model.encoder.layers.2.mlp.fc1.weight"), e.field());
             }
         }

@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.testing.SharedFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,14 +77,14 @@ class UNetConfigTest {
 
     @Test
     void classEmbeddingIsRefusedNamingTheField() throws IOException {
-        InvalidBundleException e = refused("class_embed_type", new JsonPrimitive("timestep"));
+        InvalidModelException e = refused("class_embed_type", new JsonPrimitive("timestep"));
         assertTrue(e.getMessage().contains("\"timestep\""), e.getMessage());
         assertTrue(e.getMessage().contains("supported: null"), e.getMessage());
     }
 
     @Test
     void scaleShiftResnetsAreRefusedNamingTheField() throws IOException {
-        InvalidBundleException e = refused("resnet_time_scale_shift", new JsonPrimitive("scale_shift"));
+        InvalidModelException e = refused("resnet_time_scale_shift", new JsonPrimitive("scale_shift"));
         assertTrue(e.getMessage().contains("supported: null, \"default\""), e.getMessage());
     }
 
@@ -132,9 +132,9 @@ class UNetConfigTest {
         UNetConfig.read(edited("_use_default_values", JsonParser.parseString("[\"dropout\"]")));
     }
 
-    private InvalidBundleException refused(String field, JsonElement value) throws IOException {
+    private InvalidModelException refused(String field, JsonElement value) throws IOException {
         Path file = edited(field, value);
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> UNetConfig.read(file),
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> UNetConfig.read(file),
                 field + " = " + value);
         assertEquals(Optional.of(field), e.field(), e.getMessage());
         assertEquals(file, e.file());

@@ -3,7 +3,7 @@ package dev.instaflow.engine.nn.unet;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.StateDict;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.runtime.TorchRuntime;
@@ -44,7 +44,7 @@ class UNetLifecycleTest {
     @Test
     void aConfigThatDoesNotFitTheWeightsFailsNamingTheKey() throws IOException {
         Path folder = copiedUnet(o -> o.add("cross_attention_dim", new JsonPrimitive(40)));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> build(folder));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> build(folder));
         assertEquals(Optional.of("down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight"), e.field(),
                 e.getMessage());
         assertTrue(e.getMessage().contains("[32, 32]") && e.getMessage().contains("[32, 40]"), e.getMessage());
@@ -54,7 +54,7 @@ class UNetLifecycleTest {
     @Test
     void aConfigWithMoreLayersFailsNamingTheMissingKey() throws IOException {
         Path folder = copiedUnet(o -> o.add("layers_per_block", new JsonPrimitive(3)));
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> build(folder));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> build(folder));
         assertEquals(Optional.of("down_blocks.0.resnets.2.norm1.weight"), e.field(), e.getMessage());
         assertTrue(e.getMessage().contains("missing"), e.getMessage());
     }

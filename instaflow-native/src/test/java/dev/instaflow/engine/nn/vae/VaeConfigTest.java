@@ -3,7 +3,7 @@ package dev.instaflow.engine.nn.vae;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.testing.SharedFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,7 +99,7 @@ class VaeConfigTest {
 
     private void refused(String field, String says, Consumer<JsonObject> edit) throws IOException {
         Path file = edited(edit);
-        InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> VaeConfig.read(file));
+        InvalidModelException e = assertThrows(InvalidModelException.class, () -> VaeConfig.read(file));
         assertEquals(field, e.field().orElse(null), e.getMessage());
         assertTrue(e.getMessage().contains(says), e.getMessage());
         assertEquals(file, e.file());

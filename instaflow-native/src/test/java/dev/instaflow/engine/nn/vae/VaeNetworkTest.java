@@ -2,7 +2,7 @@ package dev.instaflow.engine.nn.vae;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.instaflow.InvalidBundleException;
+import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.nn.StateDict;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.runtime.TorchRuntime;
@@ -97,7 +97,7 @@ class VaeNetworkTest {
             assertTrue(VaeFixtures.maxAbsDiff(debug.floats("vae_decoder_conv_out"), Tensors.toFloats(image),
                     "image") <= VaeFixtures.TOLERANCE);
             VaeEncoder.build(c, w, VAE).close();
-            InvalidBundleException e = assertThrows(InvalidBundleException.class, w::requireAllTaken);
+            InvalidModelException e = assertThrows(InvalidModelException.class, w::requireAllTaken);
             assertEquals("post_quant_conv.bias", e.field().orElse(null), e.getMessage());
         }
     }
@@ -115,7 +115,7 @@ class VaeNetworkTest {
             Tensor convOut = Tensors.fromFloats(tap.values.get("conv_out"), tap.shapes.get("conv_out"));
             assertTrue(torch.equal(convOut.narrow(1, 0, 4), mean));
             VaeDecoder.build(c, w, VAE).close();
-            InvalidBundleException e = assertThrows(InvalidBundleException.class, w::requireAllTaken);
+            InvalidModelException e = assertThrows(InvalidModelException.class, w::requireAllTaken);
             assertTrue(e.field().orElse("").startsWith("quant_conv."), e.getMessage());
         }
     }
@@ -127,7 +127,7 @@ class VaeNetworkTest {
              StateDict w = VaeFixtures.weights(VAE);
              VaeDecoder decoder = VaeDecoder.build(c, w, VAE)) {
             VaeEncoder.build(c, w, VAE).close();
-            InvalidBundleException e = assertThrows(InvalidBundleException.class, w::requireAllTaken);
+            InvalidModelException e = assertThrows(InvalidModelException.class, w::requireAllTaken);
             assertTrue(e.field().orElse("").contains(".mid_block.attentions.0."), e.getMessage());
             assertEquals(3, Tensors.shape(decoder.decode(torch.zeros(1, 4, 8, 8)))[1]);
         }
@@ -163,12 +163,12 @@ class VaeNetworkTest {
         VaeConfig c = VaeConfig.read(VAE.resolve("config.json"));
         try (PointerScope scope = new PointerScope(); StateDict w = VaeFixtures.weights(VAE);
              StateDict partial = copy(w, "decoder.up_blocks.1.resnets.2.conv2.weight", null)) {
-            InvalidBundleException e = assertThrows(InvalidBundleException.class,
+            InvalidModelException e = assertThrows(InvalidModelException.class,
                     () -> VaeDecoder.build(c, partial, VAE));
             assertEquals("decoder.up_blocks.1.resnets.2.conv2.weight", e.field().orElse(null), e.getMessage());
             try (StateDict wrong = copy(w, "encoder.mid_block.attentions.0.to_k.weight",
                     w.entry("encoder.mid_block.attentions.0.to_k.weight").tensor().narrow(0, 0, 32))) {
-                e = assertThrows(InvalidBundleException.class, () -> VaeEncoder.build(c, wrong, VAE));
+                e = assertThrows(InvalidModelException.class, () -> VaeEncoder.build(c, wrong, VAE));
                 assertEquals("encoder.mid_block.attentions.0.to_k.weight", e.field().orElse(null), e.getMessage());
                 assertTrue(e.getMessage().contains("[32, 64]"), e.getMessage());
             }

@@ -4,19 +4,20 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * A model bundle that cannot be used: a missing or corrupt file, a manifest field with the wrong type or value, an
- * unsupported format version, a component path that leaves the bundle, or a part whose tensors do not have the
- * shape the manifest promises. The message always names the file and, where there is one, the field.
+ * A model folder (a bundle or a diffusers snapshot) that cannot be used: a missing or corrupt file, a manifest or
+ * config field with the wrong type or value, an unsupported format version, a path that leaves the folder, or a
+ * network whose tensors do not have the shape the manifest or config promises. The message always names the file
+ * and, where there is one, the field.
  */
-public class InvalidBundleException extends InstaFlowException {
+public final class InvalidModelException extends InstaFlowException {
     private final Path file;
     private final String field;
 
-    public InvalidBundleException(Path file, String field, String problem) {
+    public InvalidModelException(Path file, String field, String problem) {
         this(file, field, problem, null);
     }
 
-    public InvalidBundleException(Path file, String field, String problem, Throwable cause) {
+    public InvalidModelException(Path file, String field, String problem, Throwable cause) {
         super(describe(file, field, problem), cause);
         this.file = file;
         this.field = field;
