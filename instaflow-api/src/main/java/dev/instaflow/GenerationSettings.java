@@ -82,7 +82,7 @@ public record GenerationSettings(List<String> prompts, String negativePrompt, bo
     }
 
     /** These settings starting from {@code input}. */
-    GenerationSettings withImage(ImageInput input) {
+    public GenerationSettings withImage(ImageInput input) {
         return new GenerationSettings(prompts, negativePrompt, guided, guidance, seed, noise, width, height,
                 imagesPerPrompt, sampler, steps, Optional.of(input));
     }

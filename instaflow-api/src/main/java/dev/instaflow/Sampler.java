@@ -52,6 +52,9 @@ public sealed interface Sampler {
                 throw new IllegalArgumentException("FlowTurbo step counts must be >= 0, got H" + heunSteps + "P"
                         + pseudoSteps + "R" + refinerSteps);
             }
+            if (heunSteps + pseudoSteps + refinerSteps == 0) {
+                throw new IllegalArgumentException("FlowTurbo schedule H0P0R0 has no steps; expected at least one");
+            }
             if (heunSteps == 0) {
                 throw new IllegalArgumentException("FlowTurbo schedule H0P" + pseudoSteps + "R" + refinerSteps
                         + " starts without a Heun step, so its pseudo-corrector/refiner steps have no velocity to"

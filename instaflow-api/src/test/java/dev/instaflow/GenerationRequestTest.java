@@ -43,9 +43,12 @@ class GenerationRequestTest {
 
     @Test
     void invalidValuesAreRejectedNamingTheField() {
-        assertMessage(() -> GenerationRequest.builder().prompt(null), "prompt must not be null");
-        assertMessage(() -> GenerationRequest.builder().prompts(Arrays.asList("a", null)), "prompts[1]");
-        assertMessage(() -> GenerationRequest.builder().negativePrompt(null), "negativePrompt");
+        assertNull(() -> GenerationRequest.builder().prompt(null), "prompt");
+        assertNull(() -> GenerationRequest.builder().prompts(Arrays.asList("a", null)), "prompts[1]");
+        assertNull(() -> GenerationRequest.builder().negativePrompt(null), "negativePrompt");
+        assertNull(() -> GenerationRequest.builder().initImages(null), "initImages");
+        assertNull(() -> GenerationRequest.builder().mask(null), "mask");
+        assertNull(() -> GenerationRequest.builder().sampler(null), "sampler");
         assertMessage(() -> GenerationRequest.builder().steps(0), "steps must be >= 1, got 0");
         assertMessage(() -> GenerationRequest.builder().guidance(Double.NaN), "guidance must be a finite number");
         assertMessage(() -> GenerationRequest.builder().guidance(Double.POSITIVE_INFINITY), "finite");
@@ -65,6 +68,12 @@ class GenerationRequestTest {
         LatentNoise n = LatentNoise.of(values, 1, 1, 2, 2);
         values[0] = 99;
         assertEquals(1, n.values()[0], "values are copied in");
+    }
+
+    /** Nulls are programming errors and fail alike everywhere: a NullPointerException naming the parameter. */
+    static void assertNull(Runnable action, String parameter) {
+        NullPointerException e = assertThrows(NullPointerException.class, action::run);
+        assertTrue(e.getMessage().startsWith(parameter), "message '" + e.getMessage() + "' should name " + parameter);
     }
 
     static void assertMessage(Runnable action, String fragment) {

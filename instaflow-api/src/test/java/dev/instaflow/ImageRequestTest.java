@@ -18,7 +18,7 @@ class ImageRequestTest {
         return new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     }
 
-    static ModelInfo.Builder withEncoder() {
+    static ModelInfoFixture withEncoder() {
         return RequestResolverTest.model().supportsImageInput(true);
     }
 
@@ -27,7 +27,7 @@ class ImageRequestTest {
                 + "'");
     }
 
-    static GenerationSettings resolve(GenerationRequest.Builder request, ModelInfo.Builder model) {
+    static GenerationSettings resolve(GenerationRequest.Builder request, ModelInfoFixture model) {
         return RequestResolver.resolve(request.build(), model.build());
     }
 
@@ -102,14 +102,14 @@ class ImageRequestTest {
 
     @Test
     void aModelWithoutAnEncoderRefusesImages() {
-        assertFalse(RequestResolverTest.model().build().supportsImageInput());
+        assertFalse(RequestResolverTest.model().build().features().imageInput());
         assertMessage(assertThrows(IllegalArgumentException.class, () -> resolve(GenerationRequest.builder()
                 .prompt("a").initImage(image(64, 64)), RequestResolverTest.model())), "has no VAE encoder");
     }
 
     @Test
     void epsilonModelsTakeNoStrengthBelowOneAndNoMask() {
-        ModelInfo.Builder eps = withEncoder().predictionType(PredictionType.EPSILON).supportsGuidance(false);
+        ModelInfoFixture eps = withEncoder().prediction(ModelInfo.Prediction.EPSILON).supportsGuidance(false);
         assertMessage(assertThrows(IllegalArgumentException.class, () -> resolve(GenerationRequest.builder()
                 .prompt("a").initImage(image(64, 64)).strength(0.5), eps)), "one-step epsilon");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> resolve(GenerationRequest.builder()

@@ -14,15 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Defaults come from the model; limits are the model's; messages name field, value and expectation. */
 class RequestResolverTest {
-    static ModelInfo.Builder model() {
-        return ModelInfo.builder().bundleDirectory(Path.of("m")).name("test").family("instaflow")
-                .predictionType(PredictionType.VELOCITY).latentChannels(4).vaeScaleFactor(8).scalingFactor(0.18215)
-                .defaultWidth(512).defaultHeight(512).defaultSteps(1).defaultGuidance(0.0).sizeMultiple(64)
-                .maxSize(1024).maxBatch(8).maxSteps(100).maxTokens(77).textHiddenSize(768).supportsGuidance(true)
-                .hasRefiner(false).precision(Precision.FLOAT32).device(Device.cpu());
+    static ModelInfoFixture model() {
+        return new ModelInfoFixture();
     }
 
-    static GenerationSettings resolve(GenerationRequest.Builder request, ModelInfo.Builder model) {
+    static GenerationSettings resolve(GenerationRequest.Builder request, ModelInfoFixture model) {
         return RequestResolver.resolve(request.build(), model.build());
     }
 
@@ -34,7 +30,7 @@ class RequestResolverTest {
         assertEquals(Sampler.euler(), p.sampler());
         assertFalse(p.guided(), "guidance 0 means no guidance");
         assertEquals("", p.negativePrompt());
-        assertTrue(p.seed() >= 0 && p.seed() < (1L << 32), "a random seed is drawn and reported");
+        assertTrue(p.seed().getAsLong() >= 0 && p.seed().getAsLong() < (1L << 32), "a random seed is drawn and reported");
     }
 
     @Test
@@ -50,11 +46,11 @@ class RequestResolverTest {
 
     @Test
     void randomSeedsDiffer() {
-        long a = resolve(GenerationRequest.builder().prompt("a"), model()).seed();
-        long b = resolve(GenerationRequest.builder().prompt("a"), model()).seed();
-        long c = resolve(GenerationRequest.builder().prompt("a"), model()).seed();
+        long a = resolve(GenerationRequest.builder().prompt("a"), model()).seed().getAsLong();
+        long b = resolve(GenerationRequest.builder().prompt("a"), model()).seed().getAsLong();
+        long c = resolve(GenerationRequest.builder().prompt("a"), model()).seed().getAsLong();
         assertTrue(a != b || b != c);
-        assertEquals(7, resolve(GenerationRequest.builder().prompt("a").seed(7), model()).seed());
+        assertEquals(7, resolve(GenerationRequest.builder().prompt("a").seed(7), model()).seed().getAsLong());
     }
 
     @Test
@@ -95,7 +91,7 @@ class RequestResolverTest {
 
     @Test
     void epsilonModelsAreOneStepWithoutGuidance() {
-        ModelInfo.Builder swiftbrush = model().predictionType(PredictionType.EPSILON).supportsGuidance(false);
+        ModelInfoFixture swiftbrush = model().prediction(ModelInfo.Prediction.EPSILON).supportsGuidance(false);
         assertEquals(1, resolve(GenerationRequest.builder().prompt("a"), swiftbrush).steps());
         assertMessage(() -> resolve(GenerationRequest.builder().prompt("a").steps(2), swiftbrush),
                 "one-step epsilon");

@@ -1,7 +1,6 @@
 package dev.instaflow;
 
 import dev.instaflow.spi.Engine;
-import dev.instaflow.GenerationSettings;
 import dev.instaflow.spi.Engine.LoadedModel;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +31,11 @@ class WarmUpTest {
         }
 
         @Override
-        public LoadedModel load(Path bundleDirectory, LoadOptions options) {
+        public void configure(RuntimeSettings settings) {
+        }
+
+        @Override
+        public LoadedModel load(Path directory, LoadOptions options) {
             ModelInfo info = RequestResolverTest.model().device(device).defaultGuidance(1.5).defaultSteps(4).build();
             return new LoadedModel() {
                 @Override
@@ -41,13 +44,12 @@ class WarmUpTest {
                 }
 
                 @Override
-                public Generation generate(GenerationSettings plan, ProgressListener listener) {
-                    plans.add(plan);
+                public List<Generation> generate(List<GenerationSettings> batch, Engine.Monitor monitor) {
+                    plans.addAll(batch);
                     if (failGenerations) {
                         throw new InferenceException("the denoiser part (x.pt) failed: boom", null);
                     }
-                    return Generation.builder().sampler(plan.sampler())
-                            .timings(Timings.ofNanos(java.util.Map.of())).build();
+                    return batch.stream().map(WarmUpTest::blank).toList();
                 }
 
                 @Override
@@ -56,6 +58,19 @@ class WarmUpTest {
                 }
             };
         }
+    }
+
+    /** A generation of black images, as many as {@code settings} asks for. */
+    static Generation blank(GenerationSettings settings) {
+        List<java.awt.image.BufferedImage> images = new ArrayList<>();
+        for (int i = 0; i < settings.batchSize(); i++) {
+            images.add(new java.awt.image.BufferedImage(settings.width(), settings.height(),
+                    java.awt.image.BufferedImage.TYPE_3BYTE_BGR));
+        }
+        List<Generation.PromptTokens> tokens = settings.prompts().stream()
+                .map(p -> new Generation.PromptTokens(p, 0, 0)).toList();
+        return new Generation(images, settings, tokens,
+                new Generation.Timings(java.util.Map.of(), java.time.Duration.ZERO), 1, 0);
     }
 
     @Test

@@ -32,7 +32,7 @@ class DeviceSelectionTest {
     void autoFallsBackToTheCpu() {
         assumeNoCuda();
         try (InstaFlow model = InstaFlow.load(TinyBundle.create(temp.resolve("t")),
-                LoadOptions.builder().threads(1).build())) {
+                LoadOptions.defaults())) {
             assertEquals(Device.cpu(), model.info().device());
         }
     }

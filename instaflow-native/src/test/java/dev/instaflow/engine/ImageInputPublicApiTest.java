@@ -55,14 +55,14 @@ class ImageInputPublicApiTest {
     void aSnapshotInpaintsAndKeepsTheUnmaskedPixelsWhenAsked() {
         try (InstaFlow model = InstaFlow.load(SharedFixtures.tinySd15().resolve("model"),
                 TestSettings.loadOptions())) {
-            assertTrue(model.info().supportsImageInput());
+            assertTrue(model.info().features().imageInput());
             BufferedImage image = picture();
             GenerationRequest request = GenerationRequest.builder().prompt("a cat").seed(3).steps(2)
                     .initImage(image).strength(0.6).mask(leftHalf()).keepUnmaskedPixels(true).build();
             Generation g = model.generate(request);
-            assertEquals(0.6, g.strength().getAsDouble());
-            assertTrue(g.masked());
-            assertEquals(32, g.width());
+            assertEquals(0.6, g.settings().strength());
+            assertTrue(g.settings().masked());
+            assertEquals(32, g.settings().width());
             int changed = 0;
             for (int y = 0; y < 32; y++) {
                 for (int x = 0; x < 32; x++) {
@@ -92,7 +92,7 @@ class ImageInputPublicApiTest {
     @Test
     void aBundleWithoutAnEncoderRefusesInitImages() {
         try (InstaFlow model = InstaFlow.load(TinyBundle.create(temp.resolve("plain")), TestSettings.loadOptions())) {
-            assertFalse(model.info().supportsImageInput());
+            assertFalse(model.info().features().imageInput());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.generate(
                     GenerationRequest.builder().prompt("a").initImage(picture()).build()));
             assertContains(e.getMessage(), "has no VAE encoder");
@@ -128,11 +128,11 @@ class ImageInputPublicApiTest {
                 "written and read back");
         assertTrue(Files.readString(dir.resolve("manifest.json")).contains("\"vae_encoder\""));
         try (InstaFlow model = InstaFlow.load(dir, TestSettings.loadOptions())) {
-            assertTrue(model.info().supportsImageInput());
+            assertTrue(model.info().features().imageInput());
             Generation g = model.generate(GenerationRequest.builder().prompt("a").seed(1).initImage(picture())
                     .strength(0.5).build());
-            assertEquals(0.5, g.strength().getAsDouble());
-            assertFalse(g.masked());
+            assertEquals(0.5, g.settings().strength());
+            assertFalse(g.settings().masked());
         }
     }
 
@@ -162,7 +162,7 @@ class ImageInputPublicApiTest {
             assertContains(m.getMessage(), "nor a mask");
             Generation g = model.generate(GenerationRequest.builder().prompt("a").seed(2).initImage(picture())
                     .strength(1).build());
-            assertEquals(1.0, g.strength().getAsDouble(), "strength 1 is plain one-step generation");
+            assertEquals(1.0, g.settings().strength(), "strength 1 is plain one-step generation");
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.sampling.LinspaceGridProbe;
@@ -64,8 +63,8 @@ class ImageToImageTest {
                 snapshot.resolve("refiner.pt"));
         Files.writeString(snapshot.resolve("instaflow.json"), "{\"parts\": {\"refiner\": \"refiner.pt\"}}");
         model = TorchModel.load(snapshot, TestSettings.loadOptions());
-        assertTrue(model.info().supportsImageInput(), "a snapshot's vae has an encoder");
-        f = model.info().vaeScaleFactor();
+        assertTrue(model.info().features().imageInput(), "a snapshot's vae has an encoder");
+        f = model.info().latents().scaleFactor();
         unet = torch.load(SharedFixtures.tinySd15().resolve("torchscript/unet.pt").toString());
         refiner = torch.load(SharedFixtures.referenceCase("flowturbo_h1p1r2_cfg1.5").resolve("refiner.pt")
                 .toString());
@@ -137,13 +136,13 @@ class ImageToImageTest {
     }
 
     static GenerationSettings plan(List<String> prompts, double guidance, long seed, Sampler sampler, int steps) {
-        return new GenerationSettings(prompts, "", guidance > 1, guidance, seed, Optional.empty(), SIZE, SIZE, 1,
+        return Plans.plan(prompts, "", guidance > 1, guidance, seed, Optional.empty(), SIZE, SIZE, 1,
                 sampler, steps);
     }
 
     static EngineRun run(GenerationSettings plan) {
         RecordingTrace trace = new RecordingTrace();
-        Generation g = model.generate(plan, ProgressListener.NONE, trace);
+        Generation g = Plans.run(model, plan, trace);
         RecordingTrace.Recorded text = trace.get("unet_in_encoder_hidden_states_call0");
         RecordingTrace.Recorded noise = trace.get("initial_noise");
         float[] xInit = trace.has("init_latents") ? IndependentSamplerTest.floats(trace.get("init_latents").values())
@@ -332,7 +331,7 @@ class ImageToImageTest {
     void theStartPointAndTheSubIntervalEulerGridMatchTheFormulas() {
         BufferedImage image = picture(1);
         EngineRun a = run(withImage(plan(List.of("a red fox"), 1.5, 7, Sampler.euler(), 1), image, 0.6, null));
-        assertEquals(0.6, a.generation().strength().getAsDouble());
+        assertEquals(0.6, a.generation().settings().strength());
         assertBitwise("start point s=0.6", start(a.noise(), a.xInit(), 0.6),
                 IndependentSamplerTest.floats(a.trace().get("start_latents").values()));
         assertClose("one-step InstaFlow at s=0.6: z + 0.6 v(z, 600)", euler(a, 1, 1.5, 0.6, null), a.latents());
@@ -392,7 +391,7 @@ class ImageToImageTest {
             ones += v;
         }
         assertTrue(ones > 0 && ones < m.length, "the ragged mask repaints some cells and keeps others: " + ones);
-        assertTrue(e.generation().masked());
+        assertTrue(e.generation().settings().masked());
         assertClose("euler N=3 s=0.8 masked", euler(e, 3, 1.5, 0.8, m), e.latents());
 
         EngineRun h = run(withImage(plan(List.of("a bowl of fruit"), 0.0, 21, Sampler.heun(), 2), image, 1.0,
@@ -424,11 +423,11 @@ class ImageToImageTest {
             EngineRun s1 = run(withImage(text, image, 1.0, null));
             assertBitwise(sampler + ": s=1 vs text-to-image", t2i.latents(), s1.latents());
             assertSameImages(sampler + ": s=1 vs text-to-image", t2i.generation(), s1.generation());
-            assertEquals(1.0, s1.generation().strength().getAsDouble());
+            assertEquals(1.0, s1.generation().settings().strength());
             EngineRun whiteMask = run(withImage(text, image, 1.0, white));
             assertBitwise(sampler + ": all-white mask at s=1 vs text-to-image", t2i.latents(), whiteMask.latents());
             assertSameImages(sampler + ": all-white mask at s=1", t2i.generation(), whiteMask.generation());
-            assertTrue(t2i.generation().strength().isEmpty());
+            assertTrue(t2i.generation().settings().image().isEmpty());
         }
     }
 
@@ -455,7 +454,7 @@ class ImageToImageTest {
     void theEncoderStageFeedsTwoXMinusOneAndScalesTheMean() {
         BufferedImage a = picture(6);
         BufferedImage b = picture(7);
-        GenerationSettings base = new GenerationSettings(List.of("one", "two"), "", false, 0.0, 3, Optional.empty(), SIZE,
+        GenerationSettings base = Plans.plan(List.of("one", "two"), "", false, 0.0, 3, Optional.empty(), SIZE,
                 SIZE, 2, Sampler.euler(), 1);
         EngineRun r = run(base.withImage(new ImageInput(List.of(a, b), 0.5, Optional.empty(), false)));
         float[] in = IndependentSamplerTest.floats(r.trace().get("vae_encoder_in").values());

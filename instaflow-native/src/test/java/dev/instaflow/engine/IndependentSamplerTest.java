@@ -1,7 +1,6 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.engine.sampling.LinspaceGridProbe;
@@ -63,10 +62,10 @@ class IndependentSamplerTest {
 
     static EngineRun engine(List<String> prompts, String negative, double guidance, long seed, int width, int height,
                             Sampler sampler, int steps) {
-        GenerationSettings plan = new GenerationSettings(prompts, negative, guidance > 1, guidance, seed, Optional.empty(),
+        GenerationSettings plan = Plans.plan(prompts, negative, guidance > 1, guidance, seed, Optional.empty(),
                 width, height, 1, sampler, steps);
         RecordingTrace trace = new RecordingTrace();
-        Generation g = model.generate(plan, ProgressListener.NONE, trace);
+        Generation g = Plans.run(model, plan, trace);
         RecordingTrace.Recorded text = trace.get("unet_in_encoder_hidden_states_call0");
         RecordingTrace.Recorded noise = trace.get("initial_noise");
         return new EngineRun(floats(text.values()), text.shape(), floats(noise.values()), noise.shape(),

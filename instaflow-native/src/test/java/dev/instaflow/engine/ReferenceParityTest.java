@@ -2,7 +2,6 @@ package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
 import dev.instaflow.LoadOptions;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
@@ -50,17 +49,17 @@ class ReferenceParityTest {
     void reproducesEveryIntermediate(String caseName) {
         ReferenceCase reference = ReferenceCase.load(caseName);
         boolean guided = reference.guidance() > 1;
-        GenerationSettings plan = new GenerationSettings(List.of(reference.prompt()), "", guided, reference.guidance(),
+        GenerationSettings plan = Plans.plan(List.of(reference.prompt()), "", guided, reference.guidance(),
                 reference.seed(), Optional.empty(), reference.width(), reference.height(), 1, Sampler.euler(),
                 reference.steps());
         RecordingTrace trace = new RecordingTrace();
-        Generation generation = model.generate(plan, ProgressListener.NONE, trace);
+        Generation generation = Plans.run(model, plan, trace);
 
         Map<String, Double> errors = ParityAssertions.assertMatches(reference, trace, Set.of());
         int pixels = ParityAssertions.assertImagesMatch(reference, generation);
         System.out.printf("%s: max |diff| per tensor%n%s  BufferedImage vs image_uint8: %d levels%n", caseName,
                 ParityAssertions.describe(errors), pixels);
         assertEquals(reference.steps() * 1, generation.denoiserEvaluations());
-        assertEquals(reference.seed(), generation.seed().getAsLong());
+        assertEquals(reference.seed(), generation.settings().seed().getAsLong());
     }
 }

@@ -1,7 +1,6 @@
 package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
@@ -29,14 +28,14 @@ class SamplerParityTest {
     Path temp;
 
     private static GenerationSettings plan(ReferenceCase c, Sampler sampler) {
-        return new GenerationSettings(List.of(c.prompt()), "", c.guidance() > 1, c.guidance(), c.seed(), Optional.empty(),
+        return Plans.plan(List.of(c.prompt()), "", c.guidance() > 1, c.guidance(), c.seed(), Optional.empty(),
                 c.width(), c.height(), 1, sampler, c.steps());
     }
 
     private static Generation check(TorchModel model, String caseName, Sampler sampler, Set<String> large) {
         ReferenceCase reference = ReferenceCase.load(caseName);
         RecordingTrace trace = new RecordingTrace();
-        Generation g = model.generate(plan(reference, sampler), ProgressListener.NONE, trace);
+        Generation g = Plans.run(model, plan(reference, sampler), trace);
         Map<String, Double> errors = ParityAssertions.assertMatches(reference, trace, large);
         int pixels = ParityAssertions.assertImagesMatch(reference, g);
         System.out.printf("%s: max |diff| per tensor%n%s  BufferedImage vs image_uint8: %d levels%n", caseName,

@@ -2,7 +2,6 @@ package dev.instaflow.engine;
 
 import dev.instaflow.Generation;
 import dev.instaflow.LoadOptions;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
@@ -53,11 +52,11 @@ class SnapshotParityTest {
     }
 
     private static Generation check(TorchModel model, ReferenceCase reference, Sampler sampler, Set<String> large) {
-        GenerationSettings plan = new GenerationSettings(List.of(reference.prompt()), "", reference.guidance() > 1,
+        GenerationSettings plan = Plans.plan(List.of(reference.prompt()), "", reference.guidance() > 1,
                 reference.guidance(), reference.seed(), Optional.empty(), reference.width(), reference.height(), 1,
                 sampler, reference.steps());
         RecordingTrace trace = new RecordingTrace();
-        Generation g = model.generate(plan, ProgressListener.NONE, trace);
+        Generation g = Plans.run(model, plan, trace);
         Map<String, Double> errors = ParityAssertions.assertMatches(reference, trace, large);
         int pixels = ParityAssertions.assertImagesMatch(reference, g);
         System.out.printf("snapshot %s: max |diff| per tensor%n%s  BufferedImage vs image_uint8: %d levels%n",

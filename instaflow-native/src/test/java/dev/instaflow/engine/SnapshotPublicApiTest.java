@@ -4,7 +4,6 @@ import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.InvalidModelException;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.ReferenceCase;
 import dev.instaflow.engine.testing.SharedFixtures;
@@ -29,10 +28,10 @@ class SnapshotPublicApiTest {
         ReferenceCase c = ReferenceCase.at(SharedFixtures.tinySd21Case("rf_n2_cfg1.5"));
         try (InstaFlow model = InstaFlow.load(SharedFixtures.tinySd21().resolve("model"),
                 TestSettings.loadOptions())) {
-            assertEquals(32, model.info().defaultWidth(), "sample_size 16 x VAE factor 2");
-            assertEquals(48, model.info().textHiddenSize());
+            assertEquals(32, model.info().defaults().width(), "sample_size 16 x VAE factor 2");
+            assertEquals(77, model.info().limits().maxTokens());
             Generation g = model.generate(GenerationRequest.builder().prompt(c.prompt()).negativePrompt("")
-                    .seed(c.seed()).steps(c.steps()).guidance(c.guidance()).build(), ProgressListener.NONE);
+                    .seed(c.seed()).steps(c.steps()).guidance(c.guidance()).build());
             assertEquals(0, ParityAssertions.assertImagesMatch(c, g), "identical pixels");
         }
     }
@@ -59,7 +58,7 @@ class SnapshotPublicApiTest {
         ReferenceCase c = ReferenceCase.at(SharedFixtures.tinySd21Case("rf_n2_cfg1.5"));
         try (InstaFlow model = InstaFlow.load(snapshot, TestSettings.loadOptions())) {
             Generation g = model.generate(GenerationRequest.builder().prompt(c.prompt()).negativePrompt("")
-                    .seed(c.seed()).steps(c.steps()).guidance(c.guidance()).build(), ProgressListener.NONE);
+                    .seed(c.seed()).steps(c.steps()).guidance(c.guidance()).build());
             ParityAssertions.assertImagesMatch(c, g);
         }
         Path outside = Files.writeString(temp.resolve("elsewhere.json"), "{}");
@@ -80,8 +79,7 @@ class SnapshotPublicApiTest {
         ReferenceCase c = ReferenceCase.load("instaflow_n1_nocfg");
         try (InstaFlow model = InstaFlow.load(snapshot, TestSettings.loadOptions().toBuilder().variant("fp16")
                 .build())) {
-            Generation g = model.generate(GenerationRequest.builder().prompt(c.prompt()).seed(c.seed()).build(),
-                    ProgressListener.NONE);
+            Generation g = model.generate(GenerationRequest.builder().prompt(c.prompt()).seed(c.seed()).build());
             ParityAssertions.assertImagesMatch(c, g);
         }
         Files.delete(unet.resolve("diffusion_pytorch_model.fp16.safetensors"));

@@ -8,12 +8,13 @@ final class TestSettings {
     private TestSettings() {
     }
 
+    /** The CPU; applies the test thread count process-wide first (threads are a process setting). */
     static LoadOptions loadOptions() {
-        LoadOptions.Builder b = LoadOptions.builder().device(Device.cpu());
         String threads = System.getProperty("instaflow.test.threads");
         if (threads != null && !threads.isBlank()) {
-            b.threads(Integer.parseInt(threads));
+            dev.instaflow.InstaFlow.configure(dev.instaflow.RuntimeSettings.defaults()
+                    .withThreads(Integer.parseInt(threads)));
         }
-        return b.build();
+        return LoadOptions.builder().device(Device.cpu()).build();
     }
 }

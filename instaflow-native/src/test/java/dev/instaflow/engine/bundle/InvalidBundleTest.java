@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * where there is one, and what was expected — never a JVM crash and never an error deep inside a generation.
  */
 class InvalidBundleTest {
-    static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).threads(1).build();
+    static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).build();
 
     @TempDir
     Path temp;

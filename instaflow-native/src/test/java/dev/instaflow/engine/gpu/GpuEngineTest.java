@@ -5,13 +5,11 @@ import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.LoadOptions;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
+import dev.instaflow.engine.Plans;
 import dev.instaflow.engine.TorchModel;
 import dev.instaflow.engine.runtime.CudaMemory;
 import dev.instaflow.engine.runtime.TorchRuntime;
-import dev.instaflow.engine.selftest.SelfTest;
-import dev.instaflow.engine.selftest.SelfTestReport;
 import dev.instaflow.engine.testing.ParityAssertions;
 import dev.instaflow.engine.testing.RecordingTrace;
 import dev.instaflow.engine.testing.ReferenceCase;
@@ -74,12 +72,12 @@ class GpuEngineTest {
     @ValueSource(strings = {"instaflow_n1_nocfg", "rf2_n4_cfg1.5"})
     void cpuAndGpuAgreeWithTheReference(String caseName) {
         ReferenceCase ref = ReferenceCase.load(caseName);
-        GenerationSettings plan = new GenerationSettings(List.of(ref.prompt()), "", ref.guidance() > 1, ref.guidance(),
+        GenerationSettings plan = Plans.plan(List.of(ref.prompt()), "", ref.guidance() > 1, ref.guidance(),
                 ref.seed(), Optional.empty(), ref.width(), ref.height(), 1, Sampler.euler(), ref.steps());
         try (TorchModel gpu = TorchModel.load(tiny, CUDA); TorchModel cpu = TorchModel.load(tiny, CPU)) {
             RecordingTrace gpuTrace = new RecordingTrace();
-            Generation g = gpu.generate(plan, ProgressListener.NONE, gpuTrace);
-            Generation c = cpu.generate(plan, ProgressListener.NONE, new RecordingTrace());
+            Generation g = Plans.run(gpu, plan, gpuTrace);
+            Generation c = Plans.run(cpu, plan, new RecordingTrace());
             ParityAssertions.assertMatches(ref, gpuTrace, Set.of());
             ParityAssertions.assertImagesMatch(ref, g);
             byte[] a = pixels(g, 0);
@@ -99,14 +97,12 @@ class GpuEngineTest {
             Generation g = model.generate(GenerationRequest.builder().prompt("a cat").seed(1).steps(4).guidance(1.5)
                     .size(64, 64).build());
             long sum = 0;
-            for (dev.instaflow.Stage s : dev.instaflow.Stage.values()) {
+            for (dev.instaflow.Progress.Stage s : dev.instaflow.Progress.Stage.values()) {
                 assertTrue(g.timings().of(s).toNanos() >= 0, s.key());
-                if (s != dev.instaflow.Stage.TOTAL) {
-                    sum += g.timings().of(s).toNanos();
-                }
+                sum += g.timings().of(s).toNanos();
             }
-            assertTrue(g.timings().of(dev.instaflow.Stage.DENOISE).toNanos() > 0);
-            assertTrue(sum <= g.timings().of(dev.instaflow.Stage.TOTAL).toNanos() * 1.01, g.timings().toString());
+            assertTrue(g.timings().of(dev.instaflow.Progress.Stage.DENOISE).toNanos() > 0);
+            assertTrue(sum <= g.timings().total().toNanos() * 1.01, g.timings().toString());
         }
     }
 
@@ -157,15 +153,12 @@ class GpuEngineTest {
         }
     }
 
-    /** The full-size fp16 bundle generates finite images within its exporter-measured error. */
+    /** The full-size fp16 bundle generates finite images (its stored self-test: instaflow-tooling's SelfTestGpuTest). */
     @Test
-    void fullSizeHalfPrecisionBundlePassesItsSelfTest() {
+    void fullSizeHalfPrecisionBundleGeneratesFiniteImages() {
         String dir = System.getProperty("instaflow.fullsize.bundle");
         Assumptions.assumeTrue(dir != null && Files.isDirectory(Path.of(dir)),
                 "set -Dinstaflow.fullsize.bundle=DIR to a full-size exported bundle");
-        SelfTestReport report = SelfTest.run(Path.of(dir), CUDA);
-        System.out.println("full-size self-test on CUDA: " + report);
-        assertTrue(report.passed(), report.toString());
         try (InstaFlow model = InstaFlow.load(Path.of(dir), CUDA)) {
             Generation g = model.generate(GenerationRequest.builder().prompt("a photo of a cat").seed(3).build());
             byte[] p = pixels(g, 0);

@@ -54,7 +54,7 @@ public final class NetworkProbe {
                         .close();
             } else {
                 try (InstaFlow model = InstaFlow.load(java.nio.file.Path.of(args[0]),
-                        LoadOptions.builder().device(Device.cpu()).threads(1).build())) {
+                        LoadOptions.builder().device(Device.cpu()).build())) {
                     model.generate(GenerationRequest.builder().prompt("a photo of a cat").seed(1).build());
                 }
             }

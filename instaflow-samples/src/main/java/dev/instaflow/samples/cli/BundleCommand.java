@@ -1,7 +1,7 @@
 package dev.instaflow.samples.cli;
 
-import dev.instaflow.engine.assembly.BundleAssembler;
-import dev.instaflow.engine.assembly.BundlePreset;
+import dev.instaflow.tooling.assembly.BundleAssembler;
+import dev.instaflow.tooling.assembly.BundlePreset;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;

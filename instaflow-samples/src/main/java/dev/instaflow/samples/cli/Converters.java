@@ -2,7 +2,7 @@ package dev.instaflow.samples.cli;
 
 import dev.instaflow.Device;
 import dev.instaflow.Sampler;
-import dev.instaflow.engine.assembly.BundlePreset;
+import dev.instaflow.tooling.assembly.BundlePreset;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 

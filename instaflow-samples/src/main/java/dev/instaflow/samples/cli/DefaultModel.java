@@ -1,6 +1,6 @@
 package dev.instaflow.samples.cli;
 
-import dev.instaflow.engine.demo.DemoBundle;
+import dev.instaflow.tooling.demo.DemoBundle;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

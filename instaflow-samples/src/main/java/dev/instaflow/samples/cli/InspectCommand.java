@@ -13,7 +13,7 @@ import dev.instaflow.engine.snapshot.ComponentWeights;
 import dev.instaflow.engine.snapshot.SafetensorsFile;
 import dev.instaflow.engine.snapshot.Snapshot;
 import dev.instaflow.engine.snapshot.SnapshotConfigs;
-import dev.instaflow.engine.selftest.SelfTestSpec;
+import dev.instaflow.tooling.selftest.SelfTestSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

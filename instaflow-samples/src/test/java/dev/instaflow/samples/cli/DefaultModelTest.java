@@ -1,7 +1,7 @@
 package dev.instaflow.samples.cli;
 
 import dev.instaflow.InstaFlowException;
-import dev.instaflow.engine.demo.DemoBundle;
+import dev.instaflow.tooling.demo.DemoBundle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -37,7 +37,7 @@ class ImageEncoderStageTest {
         float[] input = resource("input.bin", 3 * 32 * 32);
         float[] mean = resource("mean.bin", 4 * 16 * 16);
         BundleManifest manifest = TinyBundle.manifest();
-        try (DeviceContext device = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false);
+        try (DeviceContext device = DeviceContext.open(java.util.Optional.of(Device.cpu()), Precision.FLOAT32);
              PointerScope scope = new PointerScope(); InferenceMode inference = new InferenceMode();
              StateDict w = VaeFixtures.weights(vae);
              VaeEncoder network = VaeEncoder.build(config, w, vae)) {

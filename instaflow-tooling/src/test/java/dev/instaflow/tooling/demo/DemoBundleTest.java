@@ -1,4 +1,4 @@
-package dev.instaflow.engine.demo;
+package dev.instaflow.tooling.demo;
 
 import dev.instaflow.Device;
 import dev.instaflow.Generation;
@@ -34,7 +34,7 @@ class DemoBundleTest {
                 m.formatVersion(), m.name(), m.family(), m.description(), dev.instaflow.Precision.FLOAT16, m.tracedOn(),
                 m.prediction(), m.latent(), m.image(), m.text(), m.sampling(), m.limits(), m.parts(), m.provenance()),
                 dir);
-        LoadOptions cpu = LoadOptions.builder().device(Device.cpu()).threads(1).build();
+        LoadOptions cpu = LoadOptions.builder().device(Device.cpu()).build();
         org.junit.jupiter.api.Assertions.assertThrows(dev.instaflow.DeviceUnavailableException.class,
                 () -> InstaFlow.load(dir, cpu));
         try (InstaFlow model = InstaFlow.load(dir, cpu.toBuilder().precision(dev.instaflow.Precision.FLOAT32).build())) {
@@ -50,7 +50,7 @@ class DemoBundleTest {
     @Test
     void buildsLoadsAndGeneratesDeterministically() {
         Path dir = DemoBundle.write(temp.resolve("demo"));
-        try (InstaFlow model = InstaFlow.load(dir, LoadOptions.builder().device(Device.cpu()).threads(1).build())) {
+        try (InstaFlow model = InstaFlow.load(dir, LoadOptions.builder().device(Device.cpu()).build())) {
             assertTrue(model.info().name().startsWith("instaflow-demo"));
             Generation a = model.generate(GenerationRequest.builder().prompt("a red circle").seed(7).build());
             Generation b = model.generate(GenerationRequest.builder().prompt("a red circle").seed(7).build());

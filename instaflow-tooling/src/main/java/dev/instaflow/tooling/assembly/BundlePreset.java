@@ -1,4 +1,4 @@
-package dev.instaflow.engine.assembly;
+package dev.instaflow.tooling.assembly;
 
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleManifest;

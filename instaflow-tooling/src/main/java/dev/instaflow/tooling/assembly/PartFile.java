@@ -1,4 +1,4 @@
-package dev.instaflow.engine.assembly;
+package dev.instaflow.tooling.assembly;
 
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.runtime.NativeErrors;

@@ -1,4 +1,4 @@
-package dev.instaflow.engine.selftest;
+package dev.instaflow.tooling.selftest;
 
 import dev.instaflow.Device;
 import dev.instaflow.InvalidModelException;
@@ -29,7 +29,7 @@ class SelfTestTest {
     @TempDir
     Path temp;
 
-    static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).threads(1).build();
+    static final LoadOptions CPU = LoadOptions.builder().device(Device.cpu()).build();
 
     static Path bundleWithSelfTest(Path dir) throws IOException {
         return SelfTestBundles.addSelfTest(TinyBundle.create(dir));

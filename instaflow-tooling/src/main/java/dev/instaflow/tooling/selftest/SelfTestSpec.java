@@ -1,4 +1,4 @@
-package dev.instaflow.engine.selftest;
+package dev.instaflow.tooling.selftest;
 
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.LatentNoise;

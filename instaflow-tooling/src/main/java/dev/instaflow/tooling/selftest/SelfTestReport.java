@@ -1,4 +1,4 @@
-package dev.instaflow.engine.selftest;
+package dev.instaflow.tooling.selftest;
 
 /**
  * What {@link SelfTest} measured.

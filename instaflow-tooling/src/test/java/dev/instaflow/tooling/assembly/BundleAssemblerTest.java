@@ -1,4 +1,4 @@
-package dev.instaflow.engine.assembly;
+package dev.instaflow.tooling.assembly;
 
 import dev.instaflow.Device;
 import dev.instaflow.Generation;
@@ -6,7 +6,7 @@ import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
-import dev.instaflow.PredictionType;
+import dev.instaflow.ModelInfo;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.bundle.BundleManifest;
 import dev.instaflow.engine.testing.SharedFixtures;
@@ -52,7 +52,7 @@ class BundleAssemblerTest {
         assertEquals(128, m.image().defaultWidth(), "64 latent cells times the learned factor");
         assertEquals(1, m.sampling().steps());
         assertEquals(0.0, m.sampling().guidance());
-        assertEquals(PredictionType.VELOCITY, m.prediction().type());
+        assertEquals(ModelInfo.Prediction.VELOCITY, m.prediction().type());
         assertTrue(Files.isRegularFile(out.resolve("manifest.json")));
 
         try (InstaFlow model = InstaFlow.load(out, LoadOptions.builder().device(Device.cpu()).build())) {

@@ -1,4 +1,4 @@
-package dev.instaflow.engine.demo;
+package dev.instaflow.tooling.demo;
 
 import com.google.gson.JsonObject;
 
