@@ -18,11 +18,13 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
 /**
  * {@code instaflow bench}: latency per stage (p50/p90/p99 over warm runs) and throughput per batch size, for one or
@@ -35,8 +37,10 @@ import java.util.concurrent.Callable;
                 + " Reports p50/p90/p99 per stage, the time outside the three networks (tokenize + noise + image"
                 + " conversion + glue), images per second, network evaluations and peak memory."})
 final class BenchCommand implements Callable<Integer> {
-    private static final Stage[] STAGES = {Stage.TOKENIZE, Stage.TEXT_ENCODER, Stage.NOISE, Stage.DENOISE,
-        Stage.DECODE, Stage.TO_IMAGE, Stage.TOTAL};
+    /** The stage keys of {@link Generation.Timings#toMillis()}: every stage in order, then {@code total}. */
+    private static final String TOTAL = "total";
+    private static final List<String> STAGES = Stream.concat(Arrays.stream(Stage.values()).map(Stage::key),
+            Stream.of(TOTAL)).toList();
 
     @Spec
     CommandSpec spec;
@@ -93,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
         final Sampler sampler;
         final int batch;
         final GenerationRequest.Builder request;
-        final Map<Stage, double[]> stageMs = new LinkedHashMap<>();
+        final Map<String, double[]> stageMs = new LinkedHashMap<>();
         final double[] overheadMs;
         int denoiserEvaluations;
         int refinerEvaluations;
@@ -103,22 +107,23 @@ final class BenchCommand implements Callable<Integer> {
             this.sampler = sampler;
             this.batch = batch;
             this.request = request;
-            for (Stage s : STAGES) {
+            for (String s : STAGES) {
                 stageMs.put(s, new double[runs]);
             }
             this.overheadMs = new double[runs];
         }
 
         void record(int run, Generation g) {
-            for (Stage s : STAGES) {
-                stageMs.get(s)[run] = g.timings().of(s).toNanos() / 1e6;
+            Map<String, Double> millis = g.timings().toMillis();
+            for (String s : STAGES) {
+                stageMs.get(s)[run] = millis.get(s);
             }
-            double networks = stageMs.get(Stage.TEXT_ENCODER)[run] + stageMs.get(Stage.DENOISE)[run]
-                    + stageMs.get(Stage.DECODE)[run];
-            overheadMs[run] = stageMs.get(Stage.TOTAL)[run] - networks;
+            double networks = stageMs.get(Stage.TEXT_ENCODER.key())[run] + stageMs.get(Stage.DENOISE.key())[run]
+                    + stageMs.get(Stage.DECODE.key())[run];
+            overheadMs[run] = stageMs.get(TOTAL)[run] - networks;
             denoiserEvaluations = g.denoiserEvaluations();
             refinerEvaluations = g.refinerEvaluations();
-            steps = g.steps();
+            steps = g.settings().steps();
         }
     }
 
@@ -131,9 +136,10 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long loadStart = System.nanoTime();
         Path directory = modelOptions.directory(err);
+        InstaFlow.configure(deviceOptions.runtimeSettings().withCudnnBenchmark(cudnnBenchmark));
         TerminalProgress progress = TerminalProgress.start("bench", -1, json);
         try (progress; InstaFlow model = InstaFlow.load(directory,
-                modelOptions.apply(deviceOptions.loadOptions()).toBuilder().cudnnBenchmark(cudnnBenchmark).build())) {
+                modelOptions.apply(deviceOptions.loadOptions()))) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
             List<Config> configs = configs(info);
@@ -172,12 +178,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<Config> configs(ModelInfo info) {
-        List<Sampler> chosen = samplers == null || samplers.isEmpty() ? List.of(info.defaultSampler()) : samplers;
+        List<Sampler> chosen = samplers == null || samplers.isEmpty() ? List.of(info.defaults().sampler()) : samplers;
         List<Integer> sizes = batches;
         if (sizes == null || sizes.isEmpty()) {
             sizes = new ArrayList<>();
             for (int b : new int[] {1, 4, 8, 16}) {
-                if (b <= info.maxBatch()) {
+                if (b <= info.limits().maxBatch()) {
                     sizes.add(b);
                 }
             }
@@ -213,9 +219,9 @@ final class BenchCommand implements Callable<Integer> {
         r.put("precision", info.precision().id());
         r.put("threads", deviceOptions.threads);
         r.put("cudnn_benchmark", cudnnBenchmark);
-        r.put("width", width != null ? width : info.defaultWidth());
-        r.put("height", height != null ? height : info.defaultHeight());
-        r.put("guidance", guidance != null ? guidance : info.defaultGuidance());
+        r.put("width", width != null ? width : info.defaults().width());
+        r.put("height", height != null ? height : info.defaults().height());
+        r.put("guidance", guidance != null ? guidance : info.defaults().guidance());
         r.put("warmup", warmup);
         r.put("runs", runs);
         r.put("load_ms", LatencyStats.round(loadMs));
@@ -230,8 +236,8 @@ final class BenchCommand implements Callable<Integer> {
             m.put("denoiser_evaluations", c.denoiserEvaluations);
             m.put("refiner_evaluations", c.refinerEvaluations);
             Map<String, Object> latency = new LinkedHashMap<>();
-            for (Stage s : STAGES) {
-                latency.put(s.key(), new LatencyStats(c.stageMs.get(s)).summary());
+            for (String s : STAGES) {
+                latency.put(s, new LatencyStats(c.stageMs.get(s)).summary());
             }
             m.put("latency_ms", latency);
             m.put("outside_networks_ms", new LatencyStats(c.overheadMs).summary());
@@ -243,7 +249,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static double imagesPerSecond(Config c) {
-        double medianSeconds = new LatencyStats(c.stageMs.get(Stage.TOTAL)).percentile(50) / 1000.0;
+        double medianSeconds = new LatencyStats(c.stageMs.get(TOTAL)).percentile(50) / 1000.0;
         return Math.round(c.batch / medianSeconds * 100.0) / 100.0;
     }
 
@@ -251,13 +257,13 @@ final class BenchCommand implements Callable<Integer> {
                             Long peakGpu) {
         out.printf(Locale.ROOT, "model %s on %s/%s, %dx%d, guidance %s; %d runs after %d warm-up; load %.0f ms; peak"
                         + " RSS %d MiB%s%n", info.name(), info.device(), info.precision(),
-                width != null ? width : info.defaultWidth(), height != null ? height : info.defaultHeight(),
-                guidance != null ? guidance : info.defaultGuidance(), runs, warmup, loadMs, peakRss >> 20,
+                width != null ? width : info.defaults().width(), height != null ? height : info.defaults().height(),
+                guidance != null ? guidance : info.defaults().guidance(), runs, warmup, loadMs, peakRss >> 20,
                 peakGpu == null ? "" : "; peak GPU tensors " + (peakGpu >> 20) + " MiB");
         out.printf(Locale.ROOT, "%-22s %5s %5s %8s %10s %10s %10s %12s %10s%n", "sampler", "steps", "batch",
                 "nfe d/r", "total p50", "p90", "p99", "outside p50", "images/s");
         for (Config c : configs) {
-            LatencyStats total = new LatencyStats(c.stageMs.get(Stage.TOTAL));
+            LatencyStats total = new LatencyStats(c.stageMs.get(TOTAL));
             out.printf(Locale.ROOT, "%-22s %5d %5d %8s %10.2f %10.2f %10.2f %12.3f %10.2f%n", c.sampler.id(), c.steps,
                     c.batch, c.denoiserEvaluations + "/" + c.refinerEvaluations, total.percentile(50),
                     total.percentile(90), total.percentile(99), new LatencyStats(c.overheadMs).percentile(50),
@@ -266,9 +272,9 @@ final class BenchCommand implements Callable<Integer> {
         Config first = configs.get(0);
         out.printf(Locale.ROOT, "%nper stage, ms (%s, batch %d): %s%n", first.sampler.id(), first.batch,
                 "p50 / p90 / p99");
-        for (Stage s : STAGES) {
+        for (String s : STAGES) {
             LatencyStats st = new LatencyStats(first.stageMs.get(s));
-            out.printf(Locale.ROOT, "  %-13s %9.3f %9.3f %9.3f%n", s.key(), st.percentile(50), st.percentile(90),
+            out.printf(Locale.ROOT, "  %-13s %9.3f %9.3f %9.3f%n", s, st.percentile(50), st.percentile(90),
                     st.percentile(99));
         }
     }

@@ -41,7 +41,17 @@ final class Converters {
     static final class DeviceConverter implements ITypeConverter<Device> {
         @Override
         public Device convert(String text) {
-            return Converters.convert(text, Device::parse);
+            // "auto" is the CLI's word for "let LoadOptions choose" (null: no LoadOptions.device(...)).
+            if (text.trim().equalsIgnoreCase("auto")) {
+                return null;
+            }
+            return Converters.convert(text, t -> {
+                try {
+                    return Device.parse(t);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("device '" + t + "' is not one of auto, cpu, cuda, cuda:N", e);
+                }
+            });
         }
     }
 

@@ -102,13 +102,14 @@ final class GenerateCommand implements Callable<Integer> {
         Path modelDirectory = modelOptions.directory(stderr);
 
         long loadStart = System.nanoTime();
+        deviceOptions.configureRuntime();
         TerminalProgress progress = TerminalProgress.start("generate", -1, json);
         try (progress; InstaFlow model = InstaFlow.load(modelDirectory,
                 modelOptions.apply(deviceOptions.loadOptions()))) {
             double loadMillis = (System.nanoTime() - loadStart) / 1e6;
             ModelInfo info = model.info();
             progress.note("loaded " + info.name());
-            Generation generation = model.generate(request, progress.generation());
+            Generation generation = model.newCall(request).execute(progress.generation());
 
             long writeStart = System.nanoTime();
             progress.note("writing " + files.size() + " PNG file(s)");
@@ -184,11 +185,11 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** A --negative-prompt the run did not use (guidance 1 or below, or a model without guidance) is said so. */
     private void warnAboutUnusedNegativePrompt(Generation generation, ModelInfo info, PrintWriter stderr) {
-        if (negativePrompt == null || generation.guided()) {
+        if (negativePrompt == null || generation.settings().guided()) {
             return;
         }
-        String why = info.supportsGuidance()
-                ? "guidance " + generation.guidance() + " is not above 1 (guidance runs, and reads the negative"
+        String why = info.features().guidance()
+                ? "guidance " + generation.settings().guidance() + " is not above 1 (guidance runs, and reads the negative"
                         + " prompt, only above 1: try --guidance 1.5)"
                 : "model '" + info.name() + "' does not use classifier-free guidance";
         stderr.println("warning: --negative-prompt was ignored: " + why);
@@ -201,7 +202,7 @@ final class GenerateCommand implements Callable<Integer> {
             PromptTokens p = tokens.get(i);
             if (p.truncated()) {
                 stderr.println("warning: prompt " + (i + 1) + " has " + p.tokenCount() + " tokens; model '"
-                        + info.name() + "' reads " + p.keptTokens() + " (a " + info.maxTokens()
+                        + info.name() + "' reads " + p.keptTokens() + " (a " + info.limits().maxTokens()
                         + "-token window), the rest was ignored");
             }
         }

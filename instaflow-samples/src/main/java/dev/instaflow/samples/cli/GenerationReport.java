@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.instaflow.Generation;
+import dev.instaflow.GenerationSettings;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.Generation.PromptTokens;
 
@@ -30,13 +31,14 @@ record GenerationReport(ModelInfo model, Generation generation, int imagesPerPro
 
     String toJson() {
         Generation g = generation;
+        GenerationSettings used = g.settings();
         JsonObject o = new JsonObject();
         o.addProperty("model", model.name());
-        o.addProperty("model_dir", model.bundleDirectory().toString());
+        o.addProperty("model_dir", model.directory().toString());
         o.addProperty("device", model.device().toString());
-        if (g.seed().isPresent()) {
+        if (used.seed().isPresent()) {
             // torch reads the seed as unsigned 64-bit; print it that way so it can be passed back to --seed.
-            o.addProperty("seed", new BigInteger(Long.toUnsignedString(g.seed().getAsLong())));
+            o.addProperty("seed", new BigInteger(Long.toUnsignedString(used.seed().getAsLong())));
         }
         JsonArray prompts = new JsonArray();
         for (PromptTokens p : g.prompts()) {
@@ -48,21 +50,21 @@ record GenerationReport(ModelInfo model, Generation generation, int imagesPerPro
             prompts.add(prompt);
         }
         o.add("prompts", prompts);
-        o.addProperty("negative_prompt", g.negativePrompt());
-        o.addProperty("sampler", g.sampler().id());
-        o.addProperty("steps", g.steps());
-        o.addProperty("guidance", g.guidance());
-        o.addProperty("guided", g.guided());
-        o.addProperty("width", g.width());
-        o.addProperty("height", g.height());
+        o.addProperty("negative_prompt", used.negativePrompt());
+        o.addProperty("sampler", used.sampler().id());
+        o.addProperty("steps", used.steps());
+        o.addProperty("guidance", used.guidance());
+        o.addProperty("guided", used.guided());
+        o.addProperty("width", used.width());
+        o.addProperty("height", used.height());
         o.addProperty("num_images", imagesPerPrompt);
         o.addProperty("total_images", g.images().size());
         JsonArray written = new JsonArray();
         files.forEach(f -> written.add(f.toString()));
         o.add("files", written);
-        if (g.strength().isPresent()) {
-            o.addProperty("strength", g.strength().getAsDouble());
-            o.addProperty("masked", g.masked());
+        if (used.image().isPresent()) {
+            o.addProperty("strength", used.strength());
+            o.addProperty("masked", used.masked());
         }
         o.addProperty("denoiser_evaluations", g.denoiserEvaluations());
         o.addProperty("refiner_evaluations", g.refinerEvaluations());
@@ -76,19 +78,19 @@ record GenerationReport(ModelInfo model, Generation generation, int imagesPerPro
 
     /** A few lines for people: the files, how to reproduce them, and the time per stage. */
     String summary() {
-        Generation g = generation;
+        GenerationSettings used = generation.settings();
         StringBuilder s = new StringBuilder();
         for (Path f : files) {
             s.append("wrote ").append(f).append('\n');
         }
         s.append(String.format(Locale.ROOT, "%s on %s: seed %s, %dx%d, %s %d step(s), guidance %s%n", model.name(),
-                model.device(), g.seed().isPresent() ? Long.toUnsignedString(g.seed().getAsLong()) : "caller noise",
-                g.width(), g.height(), g.sampler().id(), g.steps(), number(g.guidance())));
-        if (g.strength().isPresent()) {
+                model.device(), used.seed().isPresent() ? Long.toUnsignedString(used.seed().getAsLong()) : "caller noise",
+                used.width(), used.height(), used.sampler().id(), used.steps(), number(used.guidance())));
+        if (used.image().isPresent()) {
             s.append(String.format(Locale.ROOT, "from the init image at strength %s%s%n",
-                    number(g.strength().getAsDouble()), g.masked() ? ", masked" : ""));
+                    number(used.strength()), used.masked() ? ", masked" : ""));
         }
-        Map<String, Double> stages = g.timings().toMillis();
+        Map<String, Double> stages = generation.timings().toMillis();
         String detail = stages.entrySet().stream().filter(e -> !e.getKey().equals("total"))
                 .map(e -> e.getKey() + " " + tenths(e.getValue()))
                 .collect(Collectors.joining(", "));

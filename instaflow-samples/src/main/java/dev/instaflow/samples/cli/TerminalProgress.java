@@ -1,7 +1,6 @@
 package dev.instaflow.samples.cli;
 
 import dev.instaflow.Progress;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Progress.Stage;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -11,6 +10,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import java.io.Console;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
+import java.util.function.Consumer;
 
 /**
  * The progress bar of the long commands ({@code generate}, {@code bench}, {@code bundle}), drawn on stderr with
@@ -133,18 +133,17 @@ final class TerminalProgress implements AutoCloseable {
      * A listener for one generation: units are the text encoder, each sampler step and the decoder
      * ({@code steps + 2}, set at the first report).
      */
-    ProgressListener generation() {
+    Consumer<Progress> generation() {
         return this::report;
     }
 
-    private boolean report(Progress p) {
+    private void report(Progress p) {
         if (bar == null) {
-            return true;
+            return;
         }
         bar.maxHint(p.totalSteps() + 2L);
         long done = p.stage() == Stage.DENOISE ? 1L + p.step() : p.stage() == Stage.DECODE ? p.totalSteps() + 2L : 1L;
         at(done, p.toString());
-        return true;
     }
 
     /** Draws the end and clears the bar. Idempotent. */

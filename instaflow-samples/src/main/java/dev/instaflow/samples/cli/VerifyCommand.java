@@ -2,6 +2,7 @@ package dev.instaflow.samples.cli;
 
 import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
+import dev.instaflow.GenerationSettings;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.ModelInfo;
 import dev.instaflow.tooling.selftest.SelfTest;
@@ -54,6 +55,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         Path bundle = modelOptions.directory(spec.commandLine().getErr());
+        deviceOptions.configureRuntime();
         if (!Files.exists(bundle.resolve(SelfTestSpec.FOLDER).resolve(SelfTestSpec.FILE))
                 && Files.isDirectory(bundle)) {
             return checkWithoutReference(bundle, stdout);
@@ -79,8 +81,9 @@ final class VerifyCommand implements Callable<Integer> {
                     .imagesPerPrompt(2).build();
             Generation first = model.generate(request);
             Generation second = model.generate(request);
-            String settings = first.width() + "x" + first.height() + ", " + first.sampler().id() + " "
-                    + first.steps() + " step(s), guidance " + first.guidance();
+            GenerationSettings used = first.settings();
+            String settings = used.width() + "x" + used.height() + ", " + used.sampler().id() + " "
+                    + used.steps() + " step(s), guidance " + used.guidance();
 
             List<String> failures = new ArrayList<>();
             int maxDiff = Math.max(maxDifference(first.images().get(0), second.images().get(0)),

@@ -2,6 +2,7 @@ package dev.instaflow.samples.examples;
 
 import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
+import dev.instaflow.GenerationSettings;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.Generation.PromptTokens;
 
@@ -13,7 +14,7 @@ import java.util.List;
 
 /**
  * Several prompts, several images each, in one batch with a fixed seed, and what {@link Generation} reports: the
- * seed and settings used (enough to reproduce every image), how each prompt was tokenized, and timings per stage.
+ * seed and settings used ({@link Generation#settings()}, enough to reproduce every image), how each prompt was tokenized, and timings per stage.
  *
  * <pre>java ... dev.instaflow.samples.examples.BatchGeneration MODEL_DIR [OUT_DIR]</pre>
  */
@@ -37,9 +38,10 @@ public final class BatchGeneration {
                 ImageIO.write(g.images().get(i), "png", file.toFile());
                 System.out.println("wrote " + file);
             }
+            GenerationSettings used = g.settings();             // the resolved request: model defaults filled in
             System.out.printf("seed %d, %dx%d, %s, %d step(s), guidance %.1f, %d denoiser call(s)%n",
-                    g.seed().getAsLong(), g.width(), g.height(), g.sampler(), g.steps(), g.guidance(),
-                    g.denoiserEvaluations());
+                    used.seed().getAsLong(), used.width(), used.height(), used.sampler(), used.steps(),
+                    used.guidance(), g.denoiserEvaluations());
             for (PromptTokens p : g.prompts()) {
                 System.out.printf("\"%s\": %d tokens%s%n", p.text(), p.tokenCount(),
                         p.truncated() ? " (truncated to " + p.keptTokens() + ")" : "");

@@ -21,7 +21,7 @@ import java.nio.file.Path;
  *
  * <pre>java ... dev.instaflow.samples.examples.ImageToImage MODEL_DIR [OUT_DIR] [IMAGE]</pre>
  *
- * The model needs a VAE encoder ({@link ModelInfo#supportsImageInput()}): a diffusers snapshot has one; a bundle
+ * The model needs a VAE encoder ({@link ModelInfo.Features#imageInput()}): a diffusers snapshot has one; a bundle
  * needs {@code parts.vae_encoder}. The image must be a multiple of the model's size multiple (it is not resized).
  */
 public final class ImageToImage {
@@ -31,12 +31,12 @@ public final class ImageToImage {
 
         try (InstaFlow model = InstaFlow.load(modelDir)) {
             ModelInfo info = model.info();
-            if (!info.supportsImageInput()) {
+            if (!info.features().imageInput()) {
                 System.out.println(info.name() + " has no VAE encoder; image inputs need one");
                 return;
             }
             BufferedImage picture = args.length > 2 ? ImageIO.read(Path.of(args[2]).toFile())
-                    : drawn(info.defaultWidth(), info.defaultHeight());
+                    : drawn(info.defaults().width(), info.defaults().height());
 
             // Image-to-image: the same prompt and seed at three strengths.
             for (double strength : new double[] {0.3, 0.6, 1.0}) {
@@ -49,7 +49,7 @@ public final class ImageToImage {
                 Path file = outDir.resolve("strength-" + strength + ".png");
                 ImageIO.write(g.image(), "png", file.toFile());
                 System.out.printf("wrote %s (strength %.1f, %d denoiser call(s))%n", file,
-                        g.strength().getAsDouble(), g.denoiserEvaluations());
+                        g.settings().strength(), g.denoiserEvaluations());
             }
 
             // Inpainting: repaint the sky (top half), keep the rest, and paste the original pixels back outside it.
@@ -67,8 +67,8 @@ public final class ImageToImage {
                     .build());
             Path file = outDir.resolve("inpainted.png");
             ImageIO.write(inpainted.image(), "png", file.toFile());
-            System.out.printf("wrote %s (strength %.1f, masked %b)%n", file, inpainted.strength().getAsDouble(),
-                    inpainted.masked());
+            System.out.printf("wrote %s (strength %.1f, masked %b)%n", file, inpainted.settings().strength(),
+                    inpainted.settings().masked());
         }
     }
 

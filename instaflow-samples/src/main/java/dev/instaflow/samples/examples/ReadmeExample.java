@@ -24,9 +24,9 @@ public final class ReadmeExample {
             Generation g = model.generate(GenerationRequest.builder()
                     .prompts("a red square on a white background", "a green triangle on a black background")
                     .imagesPerPrompt(2).seed(42)                                      // same seed, same images, any device
-                    .build(), progress -> true);                                     // return false to cancel
+                    .build());                                                      // newCall(request).execute(listener): progress, cancel()
             ImageIO.write(g.images().get(0), "png", new File(folder, "square.png"));
-            System.out.println("seed " + g.seed().getAsLong() + ", " + g.timings()); // the seed used, per-stage times
+            System.out.println("seed " + g.settings().seed().getAsLong() + ", " + g.timings()); // the seed used, per-stage times
             ImageIO.write(circle, "png", new File(folder, "circle.png"));
         }
     }
