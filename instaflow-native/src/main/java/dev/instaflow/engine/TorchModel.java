@@ -45,15 +45,17 @@ public final class TorchModel implements LoadedModel {
     private final ModelInfo info;
     private final Deque<AutoCloseable> resources;
     private final GenerationPipeline pipeline;
+    private final LatentFlow flow;
     private boolean closed;
 
     private TorchModel(Path directory, DeviceContext device, ModelInfo info, Deque<AutoCloseable> resources,
-                       GenerationPipeline pipeline) {
+                       GenerationPipeline pipeline, LatentFlow flow) {
         this.directory = directory;
         this.device = device;
         this.info = info;
         this.resources = resources;
         this.pipeline = pipeline;
+        this.flow = flow;
     }
 
     /**
@@ -144,10 +146,13 @@ public final class TorchModel implements LoadedModel {
         // streams, which do not wait for it. Finish the load's work before any generation can start.
         device.synchronizeDevice();
 
-        GenerationPipeline pipeline = new GenerationPipeline(m, device, new TextConditioner(tokenizer, textEncoder),
-                denoiser, refiner, new LatentDecoder(vae, m.latent().scalingFactor()), stages.encoder());
+        TextConditioner conditioner = new TextConditioner(tokenizer, textEncoder);
+        LatentDecoder decoder = new LatentDecoder(vae, m.latent().scalingFactor());
+        GenerationPipeline pipeline = new GenerationPipeline(m, device, conditioner, denoiser, refiner, decoder,
+                stages.encoder());
         return new TorchModel(directory, device, describe(directory, m, device, refiner.isPresent(),
-                stages.encoder().isPresent()), opened, pipeline);
+                stages.encoder().isPresent()), opened, pipeline, new LatentFlow(m, device, conditioner, denoiser,
+                decoder));
     }
 
     private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
@@ -191,6 +196,14 @@ public final class TorchModel implements LoadedModel {
             }
         }
         return pipeline.run(batch, monitor, trace);
+    }
+
+    /** The flow at the tensor level, for training and evaluation tools; see {@link LatentFlow}. */
+    public LatentFlow flow() {
+        if (closed) {
+            throw new IllegalStateException("model '" + info.name() + "' is closed");
+        }
+        return flow;
     }
 
     /** The model folder: a bundle or a diffusers snapshot. */
