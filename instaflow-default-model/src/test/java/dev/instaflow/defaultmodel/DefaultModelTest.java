@@ -4,6 +4,7 @@ import dev.instaflow.Generation;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.LoadOptions;
+import dev.instaflow.RuntimeSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,12 +31,13 @@ class DefaultModelTest {
             assertEquals(dir, DefaultModel.path(), "the same folder again");
             assertEquals(written, Files.getLastModifiedTime(dir.resolve("denoiser.pt")).toMillis(), "not extracted twice");
 
-            try (InstaFlow model = InstaFlow.load(DefaultModel.path(), LoadOptions.builder().threads(1).build())) {
+            InstaFlow.configure(RuntimeSettings.defaults().withThreads(1));
+            try (InstaFlow model = InstaFlow.load(DefaultModel.path(), LoadOptions.defaults())) {
                 assertEquals("shapes-1rf-distilled", model.info().name());
                 Generation g = model.generate(GenerationRequest.builder()
                         .prompt("a yellow circle on a blue background").seed(2).build());
                 assertEquals(32, g.image().getWidth());
-                assertEquals(2L, g.seed().getAsLong());
+                assertEquals(2L, g.settings().seed().getAsLong());
             }
         } finally {
             if (previous == null) {

@@ -1,7 +1,9 @@
 package dev.instaflow.train;
 
 import dev.instaflow.Device;
+import dev.instaflow.InstaFlow;
 import dev.instaflow.LoadOptions;
+import dev.instaflow.RuntimeSettings;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -23,8 +25,10 @@ public final class TestSupport {
         return t == null || t.isBlank() ? 1 : Integer.parseInt(t);
     }
 
+    /** CPU, after setting the process-wide thread count to the test count (threads are not a load option). */
     public static LoadOptions loadOptions() {
-        return LoadOptions.builder().device(Device.cpu()).threads(threads()).build();
+        InstaFlow.configure(RuntimeSettings.defaults().withThreads(threads()));
+        return LoadOptions.builder().device(Device.cpu()).build();
     }
 
     /** LibTorch loaded and set to the test thread count (for tests that train). */

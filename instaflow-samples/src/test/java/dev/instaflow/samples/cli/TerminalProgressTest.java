@@ -3,6 +3,7 @@ package dev.instaflow.samples.cli;
 import dev.instaflow.GenerationRequest;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.LoadOptions;
+import dev.instaflow.RuntimeSettings;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -23,19 +24,18 @@ class TerminalProgressTest {
             assertSame(TerminalProgress.off(), TerminalProgress.start("generate", 10, false));
         }
         assertFalse(TerminalProgress.off().shown());
-        TerminalProgress.off().generation().onProgress(null); // does nothing, not even look at the report
+        TerminalProgress.off().generation().accept(null); // does nothing, not even look at the report
     }
 
     @Test
     void aGenerationDrawsEveryStageThenClearsTheBar() throws Exception {
         ByteArrayOutputStream drawn = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(drawn, true, StandardCharsets.UTF_8);
-             InstaFlow model = InstaFlow.load(TestModels.tinyBundle(), LoadOptions.builder()
-                     .threads(Integer.parseInt(TestModels.threads())).build())) {
+             InstaFlow model = loadTinyBundle()) {
             TerminalProgress progress = TerminalProgress.to(out, 100, "generate", -1);
             assertTrue(progress.shown());
-            model.generate(GenerationRequest.builder().prompt("a cat").seed(1).steps(3).build(),
-                    progress.generation());
+            model.newCall(GenerationRequest.builder().prompt("a cat").seed(1).steps(3).build())
+                    .execute(progress.generation());
             progress.close();
             int length = drawn.size();
             progress.close(); // the commands close early (before their report) and again on leaving the block
@@ -46,5 +46,10 @@ class TerminalProgressTest {
         assertTrue(text.contains("100%") && text.contains("5/5"), "3 steps + text encoder + decoder: " + text);
         assertTrue(text.contains("decode"), text);
         assertTrue(text.endsWith("\r"), "the bar is cleared at the end: " + text.replace("\r", "\\r"));
+    }
+
+    private static InstaFlow loadTinyBundle() {
+        InstaFlow.configure(RuntimeSettings.defaults().withThreads(Integer.parseInt(TestModels.threads())));
+        return InstaFlow.load(TestModels.tinyBundle(), LoadOptions.defaults());
     }
 }

@@ -64,9 +64,9 @@ class DefaultModelTest {
         }
         assertTrue(files.contains("manifest.json") && files.contains("tokenizer/vocab.json"), files.toString());
         assertTrue(bytes < 5_000_000, "the default model is a few MB at most: " + bytes + " bytes");
-        assertEquals(1, model.info().defaultSteps());
-        assertTrue(model.info().defaultGuidance() <= 1.0, "guidance off by default");
-        assertEquals(32, model.info().defaultWidth());
+        assertEquals(1, model.info().defaults().steps());
+        assertTrue(model.info().defaults().guidance() <= 1.0, "guidance off by default");
+        assertEquals(32, model.info().defaults().width());
     }
 
     /**
@@ -76,7 +76,7 @@ class DefaultModelTest {
      */
     @Test
     void takesImageInputsThroughItsPatchEncoder() {
-        assertTrue(model.info().supportsImageInput());
+        assertTrue(model.info().features().imageInput());
         BufferedImage input = RgbImage.of(new dev.instaflow.train.data.Scene(
                 Caption.parse("a red circle on a blue background"), 13, 15, 16), 32).toBufferedImage();
         BufferedImage black = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
