@@ -310,7 +310,9 @@ public final class GenerateJob {
     static FileSystem fileSystem(Path path, Configuration conf) {
         try {
             URI uri = path.toUri();
-            return uri.getScheme() == null ? FileSystem.get(conf) : FileSystem.get(uri, conf);
+            FileSystem fs = uri.getScheme() == null ? FileSystem.get(conf) : FileSystem.get(uri, conf);
+            fs.setWriteChecksum(false);     // no .crc files beside the images and job files on local disks
+            return fs;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -107,7 +107,7 @@ public final class ImageGenerator implements Serializable {
             throw new IllegalArgumentException("row '" + row.id + "': " + error);
         }
         Map<String, Double> timings = image == null ? null : image.timingsMs();
-        return RowFactory.create(row.id, row.prompt, row.negativePrompt, image == null ? row.seed : image.seed(),
+        return RowFactory.create(row.id, row.prompt, row.negativePrompt, image == null ? row.seed : Long.valueOf(image.seed()),
                 row.steps, row.guidance, image == null ? row.width : Integer.valueOf(image.width()),
                 image == null ? row.height : Integer.valueOf(image.height()), image == null ? null : image.png(),
                 timings == null ? null : scala.jdk.javaapi.CollectionConverters.asScala(timings),

@@ -128,7 +128,7 @@ public final class PromptRow implements Serializable {
         if (prompt == null) {
             errors.add("prompt is missing");
         }
-        Long seed = seedText == null ? derivedSeed(id) : parseSeed(seedText, errors);
+        Long seed = seedText == null ? Long.valueOf(derivedSeed(id)) : parseSeed(seedText, errors);
         Integer steps = parseInt("steps", stepsText, errors);
         Double guidance = null;
         if (guidanceText != null) {
