@@ -22,6 +22,8 @@ public final class Sessions {
         if (conf.get("spark.master").startsWith("local")) {
             conf.set("spark.driver.host", "127.0.0.1");
             conf.set("spark.driver.bindAddress", "127.0.0.1");
+            // one machine: a few shuffle partitions, not 200 near-empty tasks per shuffle
+            conf.setIfMissing("spark.sql.shuffle.partitions", "8");
         }
         conf.setIfMissing("spark.ui.enabled", "false");
         conf.setIfMissing("spark.app.name", appName);
