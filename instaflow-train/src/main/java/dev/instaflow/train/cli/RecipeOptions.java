@@ -11,8 +11,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The options every stage command shares: where the work goes, the CLIP tokenizer, threads and the settings. */
-final class RecipeOptions {
+/**
+ * The options every stage command shares: where the work goes, the CLIP tokenizer, threads and the settings. Public
+ * so that instaflow-spark's {@code spark-pairs} mixes in the same options and so builds the same {@link Recipe}.
+ */
+public final class RecipeOptions {
     /** Where the repository keeps the shipped default model's reduced tokenizer (a valid source for a re-run). */
     static final Path SHIPPED_TOKENIZER =
             Path.of("instaflow-samples/src/main/resources/dev/instaflow/samples/default-model/tokenizer");
@@ -29,6 +32,11 @@ final class RecipeOptions {
     @Option(names = "--threads", defaultValue = "2", description = "LibTorch intra-op threads (default:"
             + " ${DEFAULT-VALUE}). With 2, set OMP_WAIT_POLICY=PASSIVE.")
     int threads;
+
+    /** The LibTorch intra-op thread count chosen (what {@link #recipe} sets up). */
+    public int threads() {
+        return threads;
+    }
 
     @Option(names = "--preset", defaultValue = "standard", description = "standard (the documented run) or smoke"
             + " (tiny networks, a few steps).")
@@ -91,7 +99,7 @@ final class RecipeOptions {
     }
 
     /** The recipe, with LibTorch set up for training. */
-    Recipe recipe(PrintStream progress) {
+    public Recipe recipe(PrintStream progress) {
         configureRuntime(threads);
         return new Recipe(work, settings(), clipTokenizer(), new ConsoleProgress(progress));
     }
@@ -100,7 +108,7 @@ final class RecipeOptions {
      * Threads, and TorchScript's graph optimiser off: with it on, the profiling executor re-specialises the text
      * encoder's training graph every few calls (0.5 s stalls on a 2-core machine); off, every step costs the same.
      */
-    static void configureRuntime(int threads) {
+    public static void configureRuntime(int threads) {
         TorchRuntime.ensureLoaded();
         TorchRuntime.setIntraOpThreads(threads);
         torch.setGraphExecutorOptimize(false);

@@ -146,13 +146,27 @@ public final class Recipe {
 
     /** (b) pairs from a teacher's ODE, made with the SDK's sampler and the teacher's guidance. */
     public PairSet pairs(Teacher teacher) {
-        Path teacherBundle = teacher == Teacher.RF1 ? rf1() : rf2();
-        Path dir = work.resolve("pairs-" + teacher.folder());
+        Path teacherBundle = teacherBundle(teacher);
         CaptionIds ids = CaptionIds.load(tokenizer());
-        PairGenerator generator = new PairGenerator(settings.pairCount(), 500, 100, settings.pairSteps(),
+        return pairGenerator(teacher).generate(teacherBundle, pairsDir(teacher), CaptionSplit.training(), ids,
+                listener);
+    }
+
+    /** The teacher's bundle (trained first if it is not done yet). */
+    public Path teacherBundle(Teacher teacher) {
+        return teacher == Teacher.RF1 ? rf1() : rf2();
+    }
+
+    /** Where {@link #pairs} writes a teacher's pair chunks. */
+    public Path pairsDir(Teacher teacher) {
+        return work.resolve("pairs-" + teacher.folder());
+    }
+
+    /** The generator {@link #pairs} runs for a teacher: its count, chunking, steps, guidance and seed. */
+    public PairGenerator pairGenerator(Teacher teacher) {
+        return new PairGenerator(settings.pairCount(), 500, 100, settings.pairSteps(),
                 teacher == Teacher.RF1 ? settings.rf1Guidance() : settings.rf2Guidance(),
                 settings.seed() + (teacher == Teacher.RF1 ? 21 : 22));
-        return generator.generate(teacherBundle, dir, CaptionSplit.training(), ids, listener);
     }
 
     /** (c) 2-rectified flow on 1-RF's pairs, starting from 1-RF's weights; returns its bundle. */

@@ -52,16 +52,11 @@ public record PairGenerator(int count, int chunkSize, int batchSize, int steps, 
         }
         List<Path> files = new ArrayList<>();
         try (SdkFlow flow = SdkFlow.open(bundleDir)) {
-            int channels = flow.manifest().latent().channels();
-            int side = flow.manifest().image().defaultWidth() / flow.manifest().latent().vaeScaleFactor();
             for (int c = 0; c < chunks; c++) {
-                Path file = outDir.resolve(String.format("chunk-%04d.pt", c));
-                files.add(file);
-                int n = Math.min(chunkSize, count - c * chunkSize);
-                if (!Files.isRegularFile(file)) {
-                    long chunkStart = System.nanoTime();
-                    makeChunk(flow, file, c, n, channels, side, captions, ids);
-                    appendTiming(outDir, c, (System.nanoTime() - chunkStart) / 1e9);
+                files.add(chunkFile(outDir, c));
+                double seconds = generateChunk(flow, outDir, c, captions, ids);
+                if (!Double.isNaN(seconds)) {
+                    recordTiming(outDir, c, seconds);
                     listener.onStep("pairs", Math.min(count, (long) (c + 1) * chunkSize), count, Double.NaN,
                             (System.nanoTime() - started) / 1e9);
                 }
@@ -72,6 +67,39 @@ public record PairGenerator(int count, int chunkSize, int batchSize, int steps, 
             parts.add(PairSet.load(f));
         }
         return PairSet.concat(parts);
+    }
+
+    /** How many chunk files {@code count} pairs take. */
+    public int chunkCount() {
+        return (count + chunkSize - 1) / chunkSize;
+    }
+
+    /** The file of chunk {@code chunk} in {@code outDir}. */
+    public static Path chunkFile(Path outDir, int chunk) {
+        return outDir.resolve(String.format("chunk-%04d.pt", chunk));
+    }
+
+    /**
+     * Makes chunk {@code chunk} in {@code outDir} unless its file exists: a pure function of (seed, chunk) and this
+     * generator's settings, so any machine may make any chunk (what {@link #generate} does for each, and what a
+     * sharded run calls per shard). The file is written atomically.
+     *
+     * @return the seconds it took, or NaN when the file was already there
+     */
+    public double generateChunk(SdkFlow flow, Path outDir, int chunk, List<Caption> captions, CaptionIds ids) {
+        if (chunk < 0 || chunk >= chunkCount()) {
+            throw new IllegalArgumentException("chunk " + chunk + " is outside 0.." + (chunkCount() - 1));
+        }
+        Path file = chunkFile(outDir, chunk);
+        if (Files.isRegularFile(file)) {
+            return Double.NaN;
+        }
+        int channels = flow.manifest().latent().channels();
+        int side = flow.manifest().image().defaultWidth() / flow.manifest().latent().vaeScaleFactor();
+        int n = Math.min(chunkSize, count - chunk * chunkSize);
+        long chunkStart = System.nanoTime();
+        makeChunk(flow, file, chunk, n, channels, side, captions, ids);
+        return (System.nanoTime() - chunkStart) / 1e9;
     }
 
     /** Seconds spent making the pairs in {@code outDir}, summed over the chunks (and sessions) that made them. */
@@ -88,7 +116,8 @@ public record PairGenerator(int count, int chunkSize, int batchSize, int steps, 
         }
     }
 
-    private static void appendTiming(Path outDir, int chunk, double seconds) {
+    /** Appends one line (chunk, seconds) to {@code timing.csv}, which {@link #seconds} sums. */
+    public static void recordTiming(Path outDir, int chunk, double seconds) {
         try {
             Files.writeString(outDir.resolve(TIMING), String.format(java.util.Locale.ROOT, "%d,%.2f%n", chunk,
                     seconds), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);

@@ -31,7 +31,11 @@ public record PairSet(Tensor x0, Tensor x1, Tensor rows) {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            // LibTorch names the archive's top folder after the file it writes, so the temporary file has the final
+            // name (in a folder of its own): the bytes are then a function of the tensors alone, the same on every
+            // run and machine, and concurrent writers of one file cannot collide.
+            Path tmpDir = Files.createTempDirectory(dir, "." + file.getFileName() + ".");
+            Path tmp = tmpDir.resolve(file.getFileName());
             try {
                 OutputArchive archive = new OutputArchive();
                 archive.write("x0", x0.contiguous());
@@ -41,6 +45,7 @@ public record PairSet(Tensor x0, Tensor x1, Tensor rows) {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);
+                Files.deleteIfExists(tmpDir);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("could not write pairs to " + file, e);
