@@ -145,7 +145,7 @@ public final class FullSizeReport implements Callable<Integer> {
         m.put("before", ProcMemory.snapshot());
         m.put("peak_reset", ProcMemory.resetPeak());
         long rss0 = ProcMemory.rssBytes();
-        LoadOptions.Builder b = LoadOptions.builder().device(Device.cpu()).threads(threads).warmUp(false);
+        LoadOptions.Builder b = LoadOptions.builder().device(Device.cpu()).warmUp(false);
         v.ifPresent(b::variant);
         long t0 = System.nanoTime();
         try (InstaFlow model = InstaFlow.load(snapshot, b.build())) {
@@ -209,7 +209,7 @@ public final class FullSizeReport implements Callable<Integer> {
             Map<String, Object> parity = new LinkedHashMap<>();
             report.put("parity", parity);
             report.put("reference", Map.of("dir", ref.toString(), "versions", r.manifest().get("versions")));
-            try (DeviceContext device = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false)) {
+            try (DeviceContext device = DeviceContext.open(Optional.of(Device.cpu()), Precision.FLOAT32)) {
                 unet(unetDir, UNetConfig.read(unetDir.resolve("config.json")), device, r, parity);
             }
             return;
@@ -223,7 +223,7 @@ public final class FullSizeReport implements Callable<Integer> {
             report.put("reference", Map.of("dir", ref.toString(), "versions", r.manifest().get("versions"),
                     "performance", r.manifest().get("performance")));
         }
-        try (DeviceContext device = DeviceContext.open(Device.cpu(), Precision.FLOAT32, false)) {
+        try (DeviceContext device = DeviceContext.open(Optional.of(Device.cpu()), Precision.FLOAT32)) {
             if (r != null && !skip.contains("text")) {
                 parity.put("text_encoder", textEncoder(snap, configs, device, r));
                 save();
@@ -589,7 +589,7 @@ public final class FullSizeReport implements Callable<Integer> {
         ProcMemory.resetPeak();
         long rss0 = ProcMemory.rssBytes();
         long t0 = System.nanoTime();
-        LoadOptions.Builder b = LoadOptions.builder().device(Device.cpu()).threads(threads).warmUp(false);
+        LoadOptions.Builder b = LoadOptions.builder().device(Device.cpu()).warmUp(false);
         if (variant != null) {
             b.variant(variant);
         }
@@ -610,10 +610,10 @@ public final class FullSizeReport implements Callable<Integer> {
             m.put("png", png.toString());
             m.put("prompt", prompt);
             m.put("seed", seed);
-            m.put("size", g.width() + "x" + g.height());
-            m.put("steps", g.steps());
-            m.put("guidance", g.guidance());
-            m.put("sampler", String.valueOf(g.sampler()));
+            m.put("size", g.settings().width() + "x" + g.settings().height());
+            m.put("steps", g.settings().steps());
+            m.put("guidance", g.settings().guidance());
+            m.put("sampler", String.valueOf(g.settings().sampler()));
             m.put("timings_ms", g.timings().toMillis());
             m.put("peak_bytes", ProcMemory.hwmBytes());
             m.put("load_average_after", loadAverage());
