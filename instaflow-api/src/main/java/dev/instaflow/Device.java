@@ -53,7 +53,7 @@ public final class Device {
                 // fall through to the message below
             }
         }
-        throw new IllegalArgumentException("device '" + text + "' is not one of cpu, cuda, cuda:N");
+        throw new IllegalArgumentException("device '" + text + "' is not one of cpu, cuda (or gpu), cuda:N");
     }
 
     public Kind kind() {

@@ -73,7 +73,18 @@ public final class InstaFlow implements AutoCloseable {
      */
     public static void configure(RuntimeSettings settings) {
         Objects.requireNonNull(settings, "settings");
-        engine().configure(settings);
+        synchronized (InstaFlow.class) {
+            engine().configure(settings);
+            runtimeSettings = settings;
+        }
+    }
+
+    /**
+     * The settings last applied with {@link #configure}, or {@link RuntimeSettings#defaults()}; to change one value
+     * and keep the others: {@code configure(runtimeSettings().withThreads(4))}.
+     */
+    public static synchronized RuntimeSettings runtimeSettings() {
+        return runtimeSettings;
     }
 
     /** Loads through {@code engine}, then warms up as {@link LoadOptions#warmUp()} says. */
@@ -207,6 +218,7 @@ public final class InstaFlow implements AutoCloseable {
     }
 
     private static Engine engine;
+    private static RuntimeSettings runtimeSettings = RuntimeSettings.defaults();
 
     /** The engine, found once on first use, so a missing engine fails with a clear message at that point. */
     private static synchronized Engine engine() {

@@ -8,7 +8,7 @@ import java.util.OptionalInt;
  * ONNX Runtime's environment. Immutable; {@link #defaults()} is what a process gets without the call.
  *
  * <pre>{@code
- * InstaFlow.configure(RuntimeSettings.defaults().withThreads(4));
+ * InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(4));   // keeps the other settings
  * }</pre>
  *
  * @param threads        intra-op CPU threads; empty leaves LibTorch's own choice (one per core)

@@ -31,7 +31,7 @@ class DefaultModelTest {
             assertEquals(dir, DefaultModel.path(), "the same folder again");
             assertEquals(written, Files.getLastModifiedTime(dir.resolve("denoiser.pt")).toMillis(), "not extracted twice");
 
-            InstaFlow.configure(RuntimeSettings.defaults().withThreads(1));
+            InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(1));
             try (InstaFlow model = InstaFlow.load(DefaultModel.path(), LoadOptions.defaults())) {
                 assertEquals("shapes-1rf-distilled", model.info().name());
                 Generation g = model.generate(GenerationRequest.builder()

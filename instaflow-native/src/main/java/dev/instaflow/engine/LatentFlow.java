@@ -27,6 +27,7 @@ import java.util.Optional;
  * tool measures is what users get; it owns nothing ({@link TorchModel} does). Callers run it inside their own
  * {@code PointerScope} and inference mode or {@code NoGradGuard}; tensors live on {@link #device()}.
  */
+@EntryPoint("latents rather than images: training's reflow pairs and evaluation")
 public final class LatentFlow {
     private final BundleManifest manifest;
     private final DeviceContext device;

@@ -39,6 +39,7 @@ import java.util.Optional;
  * It owns every native object it holds (device handle, tokenizer, parts, snapshot weights) and frees them in
  * {@link #close()}.
  */
+@EntryPoint("a model loaded for tools that need more than images: training (flow()), the CLI's bench")
 public final class TorchModel implements LoadedModel {
     private final Path directory;
     private final DeviceContext device;

@@ -12,7 +12,7 @@ final class TestSettings {
     static LoadOptions loadOptions() {
         String threads = System.getProperty("instaflow.test.threads");
         if (threads != null && !threads.isBlank()) {
-            dev.instaflow.InstaFlow.configure(dev.instaflow.RuntimeSettings.defaults()
+            dev.instaflow.InstaFlow.configure(dev.instaflow.InstaFlow.runtimeSettings()
                     .withThreads(Integer.parseInt(threads)));
         }
         return LoadOptions.builder().device(Device.cpu()).build();

@@ -1,9 +1,12 @@
 package dev.instaflow.architecture;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import dev.instaflow.engine.EntryPoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -18,8 +21,11 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importProduct() {
+        // Main code only: the native module's test jar (fixtures, benchmarks) is on this classpath too.
+        ImportOption mainCodeOnly = location -> !location.contains("/test-classes/")
+                && !location.contains("-tests.jar");
         product = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .importPackages("dev.instaflow");
+                .withImportOption(mainCodeOnly).importPackages("dev.instaflow");
     }
 
     @Test
@@ -28,6 +34,33 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideOutsideOfPackages("dev.instaflow", "dev.instaflow.spi",
                         "java..", "javax..")
                 .because("no native or engine type may leak into what users touch (docs/architecture.md, Modules)");
+        rule.check(product);
+    }
+
+    /** An engine class the engine keeps to itself: not an {@link EntryPoint}, nor nested in one. */
+    private static final DescribedPredicate<JavaClass> INTERNAL_ENGINE = new DescribedPredicate<>(
+            "engine classes that are not an @EntryPoint") {
+        @Override
+        public boolean test(JavaClass c) {
+            if (!c.getPackageName().startsWith("dev.instaflow.engine")) {
+                return false;
+            }
+            JavaClass top = c;
+            while (top.getEnclosingClass().isPresent()) {
+                top = top.getEnclosingClass().get();
+            }
+            return !top.isAnnotatedWith(EntryPoint.class);
+        }
+    };
+
+    @Test
+    void toolsUseTheEngineThroughItsEntryPointsOnly() {
+        ArchRule rule = noClasses().that().resideInAnyPackage("dev.instaflow.samples..", "dev.instaflow.train..",
+                        "dev.instaflow.tooling..", "dev.instaflow.defaultmodel..", "dev.instaflow.server..",
+                        "dev.instaflow.spark..")
+                .should().dependOnClassesThat(INTERNAL_ENGINE)
+                .because("the CLI, the recipe, tooling, the server and Spark use the engine's @EntryPoint classes"
+                        + " (each says who needs it); the rest may change without notice");
         rule.check(product);
     }
 

@@ -27,7 +27,7 @@ public final class TestSupport {
 
     /** CPU, after setting the process-wide thread count to the test count (threads are not a load option). */
     public static LoadOptions loadOptions() {
-        InstaFlow.configure(RuntimeSettings.defaults().withThreads(threads()));
+        InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(threads()));
         return LoadOptions.builder().device(Device.cpu()).build();
     }
 

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.authoring;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.engine.runtime.NativeErrors;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import org.bytedeco.pytorch.JitModule;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
  *
  * The builder holds the module outside any {@code PointerScope} until {@link #close()}.
  */
+@EntryPoint("TorchScript parts from Java: training's export, the demo bundle")
 public final class ScriptModuleBuilder implements AutoCloseable {
     private final JitModule module;
     private boolean closed;

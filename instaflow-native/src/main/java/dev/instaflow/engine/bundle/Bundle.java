@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.InvalidModelException;
 
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.util.Optional;
  * and lies inside the directory (after resolving symbolic links), so a manifest cannot make the SDK read files
  * elsewhere.
  */
+@EntryPoint("a bundle folder opened and checked: the CLI's inspect and tokenize")
 public final class Bundle {
     private final Path directory;
     private final BundleManifest manifest;

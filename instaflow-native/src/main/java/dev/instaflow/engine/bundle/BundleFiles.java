@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -26,6 +27,7 @@ import java.util.regex.Pattern;
  * elsewhere, a FIFO cannot hang a load, and {@code /dev/zero} cannot exhaust the heap. (The one exception: a
  * snapshot in the Hugging Face hub cache links its files to the cache's blobs, see {@link #inHuggingFaceBlobs}.)
  */
+@EntryPoint("files inside a model folder, checked: tooling's self-test spec")
 public final class BundleFiles {
     /** A manifest is a few kilobytes; 1 MiB leaves room for long descriptions and provenance. */
     public static final long MAX_MANIFEST_BYTES = 1L << 20;

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.Precision;
 import dev.instaflow.Sampler;
 
@@ -25,6 +26,7 @@ import java.util.Optional;
  * @param parts         the part files, relative to the bundle directory
  * @param provenance    who made the bundle from what (free-form strings)
  */
+@EntryPoint("the bundle format as a value: the CLI (inspect, bundle, tokenize), training's export, tooling, the default model")
 public record BundleManifest(int formatVersion, String name, String family, String description, Precision dtype,
                              String tracedOn, Prediction prediction, Latent latent, Image image, Text text,
                              Sampling sampling, Limits limits, Parts parts, Map<String, String> provenance) {

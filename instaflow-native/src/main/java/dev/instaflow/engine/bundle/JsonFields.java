@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
@@ -14,6 +15,7 @@ import java.util.Set;
  * Typed access to one JSON object of a bundle file (the manifest, the self-test), with errors that name the file and
  * the dotted field and say what was expected. Also remembers which keys were read, so unknown keys can be reported.
  */
+@EntryPoint("typed JSON fields with errors naming file and field: tooling's self-test spec")
 public final class JsonFields {
     private final Path file;
     private final String prefix;

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.Precision;
 import dev.instaflow.Sampler;
@@ -18,6 +19,7 @@ import java.util.Map;
  * {@code format_version} is rejected, unknown fields are ignored (and logged at debug level) so that version-1
  * readers accept later additions, and every value is checked for type and range with an error naming the field.
  */
+@EntryPoint("reading manifest.json: tooling's assembler")
 public final class ManifestReader {
     private static final Logger LOG = LoggerFactory.getLogger(ManifestReader.class);
 

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Writes a {@link BundleManifest} as {@code manifest.json}, in the field order of {@code docs/bundle-format.md}. */
+@EntryPoint("writing manifest.json: the CLI's inspect, training's export, tooling")
 public final class ManifestWriter {
     private ManifestWriter() {
     }

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonObject;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.ModelInfo;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
  * classifier-free guidance applies, and which default settings it admits; code elsewhere asks it instead of switching
  * on {@link ModelInfo.Prediction}.
  */
+@EntryPoint("the model family in the manifest: training's export, tooling")
 public sealed interface Prediction permits Prediction.Velocity, Prediction.Epsilon {
     /** The manifest's {@code prediction.type}. */
     ModelInfo.Prediction type();

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  */
+@EntryPoint("folders written atomically: the CLI's PNG sets and bundles, training's export, the default model")
 public final class StagedDirectory implements AutoCloseable {
     private final Path target;
     private final Path staging;

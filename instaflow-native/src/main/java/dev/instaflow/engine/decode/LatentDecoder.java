@@ -1,5 +1,6 @@
 package dev.instaflow.engine.decode;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.engine.runtime.FiniteCheck;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import org.bytedeco.pytorch.Scalar;
@@ -14,6 +15,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * diffusers' float16 pipelines clamp in float16, which can flip a few pixels by one level. The result is {@code [B, H, W, 3]} in BGR
  * order, the byte layout of {@link java.awt.image.BufferedImage#TYPE_3BYTE_BGR}, so the host copy is the last step.
  */
+@EntryPoint("the SDK's pixel quantisation: training's images")
 public final class LatentDecoder {
     private final VaeDecoder vae;
     private final double scalingFactor;

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.nn;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.InvalidModelException;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -10,6 +11,7 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /** The activation functions the built-in networks' configs may name ({@code act_fn}, {@code hidden_act}). */
+@EntryPoint("activation names in configs: the CLI's inspect")
 public enum Activation {
     /** {@code x·sigmoid(x)}. */
     SILU("silu"),

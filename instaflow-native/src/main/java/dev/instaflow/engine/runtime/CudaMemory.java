@@ -1,5 +1,6 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 import org.bytedeco.pytorch.cuda.DeviceStats;
 import org.bytedeco.pytorch.global.torch;
 
@@ -7,6 +8,7 @@ import org.bytedeco.pytorch.global.torch;
  * LibTorch's CUDA caching-allocator statistics for one device: what benchmarks and memory tests read. Only call
  * these for a CUDA device (the GPU natives must be loaded).
  */
+@EntryPoint("GPU memory counters: the CLI's bench")
 public final class CudaMemory {
     private CudaMemory() {
     }

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.Device;
 import dev.instaflow.DeviceUnavailableException;
 import dev.instaflow.Precision;
@@ -16,6 +17,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * and moved here; latents stay float32 through the sampler; network inputs are cast to the model's precision
  * and outputs back to float32; timesteps are always float32.
  */
+@EntryPoint("a device and dtype to run parts on: tooling's assembler")
 public final class DeviceContext implements AutoCloseable {
     private final Device device;
     private final Precision precision;

@@ -1,10 +1,12 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 /**
  * Turns LibTorch's exception text into something a person reads. A {@code c10::Error} message carries a C++
  * backtrace ("Exception raised from ... frame #0 ..."); the first part is the message. The full text stays
  * available as the exception's cause.
  */
+@EntryPoint("LibTorch's message from a native exception: the CLI, tooling")
 public final class NativeErrors {
     private static final int MAX_LENGTH = 600;
 

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -9,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>A trace must copy what it keeps before returning: the tensor is freed when the generation's scope closes.
  */
+@EntryPoint("intermediate tensors of a generation: parity tools, training's quantisation")
 public interface PipelineTrace {
     PipelineTrace NONE = new PipelineTrace() {
         @Override

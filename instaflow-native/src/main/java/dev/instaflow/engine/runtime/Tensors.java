@@ -1,5 +1,6 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -12,6 +13,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * through JNI. Tensors made here own their memory (they never alias a Java array), and like every JavaCPP object
  * they belong to the innermost open {@link org.bytedeco.javacpp.PointerScope}.
  */
+@EntryPoint("tensors from and to Java arrays: training, tooling, the CLI's bench")
 public final class Tensors {
     private Tensors() {
     }

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerPointer;
@@ -42,6 +43,7 @@ import java.util.Locale;
  * shortage. Unless the application set the property, the SDK sets it to 0 (no ceiling) before JavaCPP starts; an
  * application that started JavaCPP first keeps its own setting (see {@code docs/api.md}).
  */
+@EntryPoint("loading the natives and process settings: the CLI, training, tooling")
 public final class TorchRuntime {
     /** JavaCPP's property for its resident-memory ceiling (read once, when JavaCPP's {@code Pointer} loads). */
     static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.runtime;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.InferenceException;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.network.DenoiserNetwork;
@@ -29,6 +30,7 @@ import java.util.OptionalLong;
  * (the model's lifecycle lock sees to that). Native failures become exceptions that name the part and keep
  * LibTorch's message.
  */
+@EntryPoint("a TorchScript part loaded and checked: tooling's assembler")
 public final class TorchScriptPart implements TextEncoderNetwork, DenoiserNetwork, VaeDecoderNetwork,
         VaeEncoderNetwork, RefinerNetwork {
     private final String role;

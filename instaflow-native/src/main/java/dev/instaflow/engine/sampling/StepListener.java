@@ -1,9 +1,11 @@
 package dev.instaflow.engine.sampling;
 
+import dev.instaflow.engine.EntryPoint;
 import org.bytedeco.pytorch.Tensor;
 
 /** Told after each sampler step; may throw to stop the sampler (cancellation). */
 @FunctionalInterface
+@EntryPoint("latents after each step: training's flow")
 public interface StepListener {
     StepListener NONE = (step, total, latents) -> { };
 

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
@@ -27,6 +28,7 @@ import java.util.stream.Stream;
  * one that runs no Python code) cannot rebuild the {@code OrderedDict} every state dict is, as
  * {@code ComponentWeightsTest} shows, and would need the whole file in memory besides.
  */
+@EntryPoint("which weight files a component reads: the CLI's inspect")
 public final class ComponentWeights {
     private ComponentWeights() {
     }

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -33,6 +34,7 @@ import java.util.function.UnaryOperator;
  * a time, cast to the model's dtype and moved to its device; so loading holds at most the weights plus one tensor.
  * The header is checked completely before any data is read: dtypes, shapes, byte ranges inside the file, no overlaps.
  */
+@EntryPoint("a safetensors header: the CLI's inspect (tensor listing)")
 public final class SafetensorsFile {
     /** Headers larger than this are refused: real ones are well under 1 MiB (a few hundred bytes per tensor). */
     static final long MAX_HEADER_BYTES = 64L << 20;

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -43,6 +44,7 @@ import java.util.Set;
  * </ol>
  * See {@code docs/models.md}.
  */
+@EntryPoint("a diffusers snapshot opened and checked: the CLI's inspect")
 public final class Snapshot {
     private static final Logger LOG = LoggerFactory.getLogger(Snapshot.class);
 

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.snapshot;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.engine.nn.clip.ClipTextConfig;
 import dev.instaflow.engine.nn.unet.UNetConfig;
 import dev.instaflow.engine.nn.vae.VaeConfig;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
  * The component configs of a snapshot, each read and checked by the network it describes, so a setting the built-in
  * networks do not implement fails when the snapshot is opened, before any weight is read.
  */
+@EntryPoint("a snapshot's configs: the CLI's inspect")
 public record SnapshotConfigs(ClipTextConfig textEncoder, UNetConfig unet, VaeConfig vae) {
     static SnapshotConfigs read(Path snapshot) {
         return new SnapshotConfigs(

@@ -1,5 +1,6 @@
 package dev.instaflow.engine.text;
 
+import dev.instaflow.engine.EntryPoint;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonArray;
@@ -33,6 +34,7 @@ import java.util.Map;
  *
  * <p>Thread-safe: encoding is read-only on the native tokenizer.
  */
+@EntryPoint("the SDK's tokenizer: the CLI's tokenize, training's captions")
 public final class ClipTokenizer implements AutoCloseable {
     /** CLIP's pre-tokenizer pattern (transformers' {@code CLIPConverter}). */
     static final String CLIP_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";

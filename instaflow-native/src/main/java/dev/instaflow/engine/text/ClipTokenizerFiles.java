@@ -1,5 +1,6 @@
 package dev.instaflow.engine.text;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.instaflow.InvalidModelException;
@@ -17,6 +18,7 @@ import java.util.List;
  * {@code special_tokens_map.json}, {@code tokenizer_config.json}, or a {@code tokenizer.json}): read by the SDK,
  * written by the tools that make tokenizer folders (the demo bundle, the training module's reduced tokenizer).
  */
+@EntryPoint("writing vocab.json and merges.txt: training's reduced tokenizer, the demo bundle")
 public final class ClipTokenizerFiles {
     public static final String VOCAB = "vocab.json";
     public static final String MERGES = "merges.txt";

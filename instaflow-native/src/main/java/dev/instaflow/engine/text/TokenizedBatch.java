@@ -1,5 +1,6 @@
 package dev.instaflow.engine.text;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.Generation.PromptTokens;
 
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.List;
  * @param maxLength ids per row
  * @param prompts   per text: how many tokens it had and how many were kept
  */
+@EntryPoint("token ids of a batch: the CLI's tokenize, training's captions")
 public record TokenizedBatch(long[] ids, int maxLength, List<PromptTokens> prompts) {
     public int size() {
         return prompts.size();

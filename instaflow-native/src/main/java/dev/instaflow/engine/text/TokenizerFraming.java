@@ -1,5 +1,6 @@
 package dev.instaflow.engine.text;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.instaflow.InvalidModelException;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
  * "pad with the end marker" when absent) and the text length ({@code model_max_length}, 77 when absent). Used when
  * making a bundle and by {@code instaflow tokenize --tokenizer DIR}; a loaded bundle takes these from its manifest.
  */
+@EntryPoint("CLIP's framing (markers, length): the CLI's tokenize, training's tokenizer, tooling")
 public final class TokenizerFraming {
     static final String DEFAULT_BOS = "<|startoftext|>";
     static final String DEFAULT_EOS = "<|endoftext|>";

@@ -21,7 +21,7 @@ final class DeviceOptions {
 
     /** The process-wide settings these options ask for: {@code --threads} if given. */
     RuntimeSettings runtimeSettings() {
-        RuntimeSettings settings = RuntimeSettings.defaults();
+        RuntimeSettings settings = InstaFlow.runtimeSettings();
         return threads == null ? settings : settings.withThreads(threads);
     }
 

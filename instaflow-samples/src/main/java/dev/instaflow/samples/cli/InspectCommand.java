@@ -1,5 +1,6 @@
 package dev.instaflow.samples.cli;
 
+import dev.instaflow.tooling.inspect.TorchScriptSignature;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;

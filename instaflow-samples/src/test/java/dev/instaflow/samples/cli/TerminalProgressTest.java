@@ -49,7 +49,7 @@ class TerminalProgressTest {
     }
 
     private static InstaFlow loadTinyBundle() {
-        InstaFlow.configure(RuntimeSettings.defaults().withThreads(Integer.parseInt(TestModels.threads())));
+        InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(Integer.parseInt(TestModels.threads())));
         return InstaFlow.load(TestModels.tinyBundle(), LoadOptions.defaults());
     }
 }

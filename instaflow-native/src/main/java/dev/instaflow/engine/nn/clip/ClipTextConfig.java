@@ -1,5 +1,6 @@
 package dev.instaflow.engine.nn.clip;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.nn.Activation;
@@ -24,6 +25,7 @@ import java.util.List;
  * @param activation            {@code hidden_act} (transformers' default {@code quick_gelu} when absent)
  * @param layerNormEps          {@code layer_norm_eps} (transformers' default 1e-5 when absent)
  */
+@EntryPoint("a text encoder's config: the CLI's inspect")
 public record ClipTextConfig(Path file, String architecture, int hiddenSize, int intermediateSize, int heads,
                              int layers, int maxPositions, int vocabSize, Activation activation,
                              double layerNormEps) {

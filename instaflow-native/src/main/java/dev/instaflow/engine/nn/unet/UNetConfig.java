@@ -1,5 +1,6 @@
 package dev.instaflow.engine.nn.unet;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonElement;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
@@ -39,6 +40,7 @@ import java.util.List;
  * @param sampleSize                {@code sample_size} as {@code [height, width]} in latent cells: the size the
  *                                  model was trained at (one integer in SD configs), pipelines' default
  */
+@EntryPoint("a UNet's config: the CLI's inspect")
 public record UNetConfig(Path file, int inChannels, int outChannels, int[] blockOutChannels,
                          List<String> downBlockTypes, List<String> upBlockTypes, int[] layersPerBlock,
                          int[] numAttentionHeads, int crossAttentionDim, boolean useLinearProjection,

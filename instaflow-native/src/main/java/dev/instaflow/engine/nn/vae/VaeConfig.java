@@ -1,5 +1,6 @@
 package dev.instaflow.engine.nn.vae;
 
+import dev.instaflow.engine.EntryPoint;
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.nn.Activation;
@@ -28,6 +29,7 @@ import java.util.List;
  * @param midBlockAddAttention   {@code mid_block_add_attention}
  * @param file                   the config file, for messages
  */
+@EntryPoint("a VAE's config: the CLI's inspect")
 public record VaeConfig(int inChannels, int outChannels, int latentChannels, int[] blockOutChannels,
                         int layersPerBlock, int normGroups, Activation activation, double scalingFactor,
                         int[] sampleSize, boolean forceUpcast, boolean useQuantConv, boolean usePostQuantConv,

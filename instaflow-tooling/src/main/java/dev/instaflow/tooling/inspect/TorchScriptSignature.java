@@ -1,4 +1,4 @@
-package dev.instaflow.samples.cli;
+package dev.instaflow.tooling.inspect;
 
 import dev.instaflow.InvalidModelException;
 import dev.instaflow.engine.runtime.NativeErrors;
@@ -22,14 +22,14 @@ import java.util.stream.Collectors;
  * @param arguments the arguments after {@code self}
  * @param returns   the return type
  */
-record TorchScriptSignature(List<Argument> arguments, String returns) {
+public record TorchScriptSignature(List<Argument> arguments, String returns) {
     /** One argument: its name and TorchScript type. */
-    record Argument(String name, String type) {
+    public record Argument(String name, String type) {
     }
 
     /** Reads the signature of {@code file}'s forward method; the module is loaded on the CPU and freed again. */
     @SuppressWarnings("try") // the scope is used for its effect: it frees every native object made inside it
-    static TorchScriptSignature read(Path file) {
+    public static TorchScriptSignature read(Path file) {
         TorchRuntime.ensureLoaded();
         try (PointerScope scope = new PointerScope()) {
             JitModule module;
