@@ -229,17 +229,17 @@ public final class GenerationService implements AutoCloseable {
             if (queue.isEmpty() || abandon) {
                 return null;
             }
+            // Taken requests count as running from here on, so close() never sees a batch being assembled as idle.
             Pending head = queue.pollFirst();
-            head.started = true;
-            List<Pending> batch = new ArrayList<>(List.of(head));
+            List<Pending> batch = new ArrayList<>();
+            take(head, batch);
             int images = head.settings.batchSize();
             while (true) {
                 for (Iterator<Pending> it = queue.iterator(); it.hasNext() && images < maxBatchImages; ) {
                     Pending p = it.next();
                     if (p.settings.canBatchWith(head.settings) && images + p.settings.batchSize() <= maxBatchImages) {
                         it.remove();
-                        p.started = true;
-                        batch.add(p);
+                        take(p, batch);
                         images += p.settings.batchSize();
                     }
                 }
@@ -255,27 +255,41 @@ public final class GenerationService implements AutoCloseable {
                 }
             }
             long now = System.nanoTime();
-            batch.removeIf(p -> p.future.isDone());
+            for (Iterator<Pending> it = batch.iterator(); it.hasNext(); ) {
+                Pending p = it.next();
+                if (p.future.isDone()) { // cancelled or timed out while the batch was assembled
+                    it.remove();
+                    inFlight.remove(p);
+                    running--;
+                }
+            }
             int taken = 0;
             for (Pending p : batch) {
                 p.waited = now - p.submitted;
                 taken += p.settings.batchSize();
             }
             if (!batch.isEmpty()) {
-                running += batch.size();
                 batches++;
                 batchedImages += taken;
                 largestBatch = Math.max(largestBatch, taken);
                 batchSizes.merge(taken, 1L, Long::sum);
             }
+            changed.signalAll();
             return batch;
         } finally {
             lock.unlock();
         }
     }
 
+    /** Moves {@code p} from the queue into {@code batch}; under the lock. */
+    private void take(Pending p, List<Pending> batch) {
+        p.started = true;
+        batch.add(p);
+        inFlight.add(p);
+        running++;
+    }
+
     private void run(List<Pending> batch) {
-        inFlight.addAll(batch);
         try {
             List<Generation> out = model.runBatch(batch.stream().map(p -> p.settings).toList(), new Engine.Monitor() {
                 @Override

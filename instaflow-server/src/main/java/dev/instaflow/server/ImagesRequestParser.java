@@ -55,9 +55,13 @@ final class ImagesRequestParser {
     }
 
     Parsed parse(String body) throws BadRequest {
+        if (body == null || body.isBlank()) {
+            throw new BadRequest(null, "malformed JSON body: the body is empty; send a JSON object such as"
+                    + " {\"prompt\": \"a cat\"}");
+        }
         JsonObject json;
         try {
-            JsonReader reader = new JsonReader(new StringReader(body == null ? "" : body));
+            JsonReader reader = new JsonReader(new StringReader(body));
             reader.setStrictness(Strictness.STRICT);
             JsonElement root = JsonParser.parseReader(reader);
             if (!root.isJsonObject()) {

@@ -10,6 +10,7 @@ import dev.instaflow.InstaFlow;
 import dev.instaflow.ModelInfo;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -57,7 +58,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Server implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Server.class);
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 
     /**
      * Server limits and binding.
@@ -123,6 +124,8 @@ public final class Server implements AutoCloseable {
     private final Counter responses;
     private final byte[] page;
     private volatile boolean closing;
+    private final Object handlersLock = new Object();
+    private int activeHandlers; // generation handlers between taking a request and writing its answer
     private Javalin app;
     private boolean closed;
 
@@ -150,16 +153,17 @@ public final class Server implements AutoCloseable {
             config.routes.get("/healthz", this::health);
             config.routes.get("/metrics", this::metrics);
             config.routes.post("/v1/images/generations", this::generate);
+            config.routes.exception(HttpResponseException.class, (e, ctx) -> {
+                String message = e.getStatus() == 413 ? "the request body is larger than this server's limit of "
+                        + options.maxBodyBytes() + " bytes; send a shorter prompt" : e.getMessage();
+                error(ctx, e.getStatus(), e.getStatus() == 413 ? "invalid_request_error" : "http_error", null, message);
+            });
             config.routes.exception(Exception.class, (e, ctx) -> {
                 LOG.warn("unexpected failure answering {} {}", ctx.method(), ctx.path(), e);
                 error(ctx, 500, "server_error", null, "internal error: " + e);
             });
-            config.routes.error(404, ctx -> {
-                if (ctx.result() == null) {
-                    error(ctx, 404, "not_found", null, "no such endpoint: " + ctx.method() + " " + ctx.path()
-                            + " (see GET / , POST /v1/images/generations, GET /healthz, GET /metrics)");
-                }
-            });
+            config.routes.error(404, ctx -> error(ctx, 404, "not_found", null, "no such endpoint: " + ctx.method()
+                    + " " + ctx.path() + " (see GET /, POST /v1/images/generations, GET /healthz, GET /metrics)"));
         });
         app.start(options.host(), options.port());
         LOG.info("serving {} on http://{}:{}/", info.name(), options.host(), app.port());
@@ -186,6 +190,18 @@ public final class Server implements AutoCloseable {
         closed = true;
         closing = true;
         service.close();
+        // The answers of drained requests are still being written: let their handlers finish (bounded).
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        synchronized (handlersLock) {
+            while (activeHandlers > 0 && System.nanoTime() < until) {
+                try {
+                    handlersLock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
         if (app != null) {
             app.stop();
         }
@@ -211,6 +227,20 @@ public final class Server implements AutoCloseable {
     }
 
     private void generate(Context ctx) {
+        synchronized (handlersLock) {
+            activeHandlers++;
+        }
+        try {
+            answerGeneration(ctx);
+        } finally {
+            synchronized (handlersLock) {
+                activeHandlers--;
+                handlersLock.notifyAll();
+            }
+        }
+    }
+
+    private void answerGeneration(Context ctx) {
         long start = System.nanoTime();
         if (closing) {
             ctx.header("Retry-After", Integer.toString(options.retryAfterSeconds()));
