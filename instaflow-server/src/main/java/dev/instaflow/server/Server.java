@@ -58,6 +58,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Server implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+    private static final String GENERATIONS = "/v1/images/generations";
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 
     /**
@@ -152,7 +153,7 @@ public final class Server implements AutoCloseable {
             config.routes.get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(page));
             config.routes.get("/healthz", this::health);
             config.routes.get("/metrics", this::metrics);
-            config.routes.post("/v1/images/generations", this::generate);
+            config.routes.post(GENERATIONS, this::generate);
             config.routes.exception(HttpResponseException.class, (e, ctx) -> {
                 String message = e.getStatus() == 413 ? "the request body is larger than this server's limit of "
                         + options.maxBodyBytes() + " bytes; send a shorter prompt" : e.getMessage();
@@ -359,10 +360,22 @@ public final class Server implements AutoCloseable {
     }
 
     private void json(Context ctx, int status, JsonObject body) {
-        if ("/v1/images/generations".equals(ctx.path())) {
-            responses.labelValues(Integer.toString(status)).inc();
+        ctx.status(status).contentType("application/json");
+        if (!GENERATIONS.equals(ctx.path()) || ctx.res().isCommitted()) {
+            ctx.result(GSON.toJson(body));
+            return;
         }
-        ctx.status(status).contentType("application/json").result(GSON.toJson(body));
+        responses.labelValues(Integer.toString(status)).inc();
+        // Written and flushed here, not after the handler returns as ctx.result would: close() waits for the
+        // generation handlers and then stops Jetty, so an answer must be on the wire when its handler ends.
+        byte[] bytes = GSON.toJson(body).getBytes(StandardCharsets.UTF_8);
+        try {
+            ctx.res().setContentLength(bytes.length);
+            ctx.res().getOutputStream().write(bytes);
+            ctx.res().flushBuffer();
+        } catch (IOException e) {
+            LOG.debug("the client of {} went away before its answer was written", ctx.path(), e);
+        }
     }
 
     private void registerServiceMetrics() {
