@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
         versionProvider = VersionProvider.class,
         description = "One-step text-to-image (InstaFlow, 2-Rectified Flow, FlowTurbo, SwiftBrush) on LibTorch.",
         subcommands = {GenerateCommand.class, BundleCommand.class, TokenizeCommand.class, InspectCommand.class,
-            VerifyCommand.class, BenchCommand.class, TrainCommand.class},
+            VerifyCommand.class, BenchCommand.class, TrainCommand.class, dev.instaflow.server.ServeCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the work failed (model, device, file or inference error; verify: FAIL)",
             "2:usage error (unknown flag, missing or invalid value)"})
