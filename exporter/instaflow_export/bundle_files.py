@@ -9,9 +9,11 @@ from typing import Dict
 
 import torch
 
+from . import sdk_defaults
 from .errors import ExportError
 
-BUNDLE_FORMAT = "instaflow-bundle"
+BUNDLE_FORMAT = sdk_defaults.FORMAT
+# The version of the layout manifest() below writes (not the SDK's newest: a reader accepts this and older ones).
 BUNDLE_FORMAT_VERSION = 1
 SELFTEST_FORMAT = "instaflow-selftest"
 SELFTEST_VERSION = 1
@@ -63,11 +65,11 @@ class Staging:
 
 
 def copy_tokenizer(snapshot, staging: Staging) -> str:
-    folder = staging.file("tokenizer")
+    folder = staging.file(sdk_defaults.PART_FILES["tokenizer"])
     os.makedirs(folder)
     for name in snapshot.tokenizer_files():
         shutil.copyfile(os.path.join(snapshot.path, "tokenizer", name), os.path.join(folder, name))
-    return "tokenizer"
+    return sdk_defaults.PART_FILES["tokenizer"]
 
 
 def write_json(path: str, value: Dict):
@@ -111,8 +113,8 @@ def manifest(name: str, preset, dtype: torch.dtype, traced_on: str, geometry, pa
             "guidance": preset.guidance,
             "negative_prompt": "",
         },
-        # The SDK's own defaults (ManifestReader), written out so the bundle is explicit.
-        "limits": {"max_size": 2048, "max_batch": 16, "max_steps": 1000},
+        # The SDK's own defaults (sdk_defaults), written out so the bundle is explicit.
+        "limits": dict(sdk_defaults.LIMITS),
         "parts": parts,
         "provenance": {k: str(v) for k, v in sorted(provenance.items())},
     }

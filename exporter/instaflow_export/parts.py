@@ -12,7 +12,10 @@ The SDK calls each TorchScript part positionally with plain tensors and takes a 
 import torch
 from torch import nn
 
-PART_FILES = {"text_encoder": "text_encoder.pt", "denoiser": "denoiser.pt", "vae_decoder": "vae_decoder.pt"}
+from . import sdk_defaults
+
+# The files of the three parts the exporter traces, named by the SDK's manifest-defaults.json (sdk_defaults).
+PART_FILES = {part: sdk_defaults.PART_FILES[part] for part in ("text_encoder", "denoiser", "vae_decoder")}
 
 
 class TextEncoderPart(nn.Module):

@@ -33,8 +33,8 @@ public record BundleManifest(int formatVersion, String name, String family, Stri
 
     /** The manifest file name inside a bundle directory. */
     public static final String FILE_NAME = "manifest.json";
-    /** The value of the {@code format} field. */
-    public static final String FORMAT = "instaflow-bundle";
+    /** The value of the {@code format} field (from {@link ManifestDefaults}, shared with the Python exporter). */
+    public static final String FORMAT = ManifestDefaults.FORMAT;
     /** The newest format version this SDK reads and writes. */
     public static final int CURRENT_VERSION = 1;
 

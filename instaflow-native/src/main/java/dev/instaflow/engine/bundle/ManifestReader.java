@@ -23,9 +23,6 @@ import java.util.Map;
 public final class ManifestReader {
     private static final Logger LOG = LoggerFactory.getLogger(ManifestReader.class);
 
-    static final int DEFAULT_MAX_SIZE = 2048;
-    static final int DEFAULT_MAX_BATCH = 16;
-    static final int DEFAULT_MAX_STEPS = 1000;
     /**
      * Ranges of the manifest's real-valued model constants. Values outside are no real model's, and inside LibTorch
      * they overflow float32 (a time scale of 1e308) or silently compute another image (a scaling factor of 1e30
@@ -128,12 +125,13 @@ public final class ManifestReader {
         if (top.has("limits")) {
             JsonFields lim = top.object("limits");
             sections.add(lim);
-            limits = new BundleManifest.Limits(lim.integer("max_size", 1, 1 << 16, DEFAULT_MAX_SIZE),
-                    lim.integer("max_batch", 1, 4096, DEFAULT_MAX_BATCH),
-                    lim.integer("max_steps", 1, 100_000, DEFAULT_MAX_STEPS));
+            BundleManifest.Limits d = ManifestDefaults.LIMITS;
+            limits = new BundleManifest.Limits(lim.integer("max_size", 1, 1 << 16, d.maxSize()),
+                    lim.integer("max_batch", 1, 4096, d.maxBatch()),
+                    lim.integer("max_steps", 1, 100_000, d.maxSteps()));
         } else {
             top.markRead("limits");
-            limits = new BundleManifest.Limits(DEFAULT_MAX_SIZE, DEFAULT_MAX_BATCH, DEFAULT_MAX_STEPS);
+            limits = ManifestDefaults.LIMITS;
         }
         if (Math.max(defaultWidth, defaultHeight) > limits.maxSize()) {
             throw new InvalidModelException(file, "limits.max_size", "expected at least the default image size "

@@ -8,6 +8,7 @@ import dev.instaflow.InvalidModelException;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.bundle.Bundle;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestDefaults;
 import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.bundle.ManifestReader;
 import dev.instaflow.engine.text.TokenizerFraming;
@@ -256,7 +257,7 @@ public final class Snapshot {
             JsonElement parts = settings.get("parts");
             if (!parts.isJsonObject()) {
                 throw new InvalidModelException(file, "parts", "expected an object such as {\"refiner\":"
-                        + " \"refiner.pt\"}");
+                        + " \"" + ManifestDefaults.REFINER_FILE + "\"}");
             }
             for (String key : parts.getAsJsonObject().keySet()) {
                 if (!key.equals("refiner")) {

@@ -164,9 +164,9 @@ public final class ClipTokenizer implements AutoCloseable {
         }
         SpecialTokens special = SpecialTokens.read(folder);
         // The markers frame every prompt; a wrong id silently changes every image.
-        checkMarker(folder, vocab, "text.bos_id", "begin", special.bos().orElse(TokenizerFraming.DEFAULT_BOS),
+        checkMarker(folder, vocab, "text.bos_id", "begin", special.bos().orElse(TokenizerFraming.CLIP_BOS),
                 framing.bosId());
-        checkMarker(folder, vocab, "text.eos_id", "end", special.eos().orElse(TokenizerFraming.DEFAULT_EOS),
+        checkMarker(folder, vocab, "text.eos_id", "end", special.eos().orElse(TokenizerFraming.CLIP_EOS),
                 framing.eosId());
         special.pad().ifPresent(pad -> {
             JsonElement padId = vocab.get(pad);
@@ -174,7 +174,7 @@ public final class ClipTokenizer implements AutoCloseable {
                 throw new InvalidModelException(special.padSource(), "pad_token",
                         "the tokenizer pads with \"" + pad + "\" (id " + padId.getAsLong() + ") but the manifest's"
                                 + " text.pad_id is " + framing.padId() + "; a wrong pad id silently changes images"
-                                + " (SD 1.5 pads with 49407, SD 2.x with 0)");
+                                + " (SD 1.5 pads with " + TokenizerFraming.CLIP_EOS_ID + ", SD 2.x with 0)");
             }
         });
         return largestId;
@@ -190,14 +190,15 @@ public final class ClipTokenizer implements AutoCloseable {
         if (id.getAsLong() != manifestId) {
             throw new InvalidModelException(folder, field, "the manifest's " + field + " is " + manifestId + " but"
                     + " the tokenizer's " + which + " marker \"" + token + "\" has id " + id.getAsLong()
-                    + "; a wrong marker id silently changes every image (CLIP: bos 49406, eos 49407)");
+                    + "; a wrong marker id silently changes every image (CLIP: bos " + TokenizerFraming.CLIP_BOS_ID
+                    + ", eos " + TokenizerFraming.CLIP_EOS_ID + ")");
         }
     }
 
     /** The tokenizer.json transformers' CLIPConverter would write for these files. */
     static String clipTokenizerJson(JsonObject vocab, List<String> merges, SpecialTokens special, Path vocabFile) {
-        String bos = special.bos().orElse(TokenizerFraming.DEFAULT_BOS);
-        String eos = special.eos().orElse(TokenizerFraming.DEFAULT_EOS);
+        String bos = special.bos().orElse(TokenizerFraming.CLIP_BOS);
+        String eos = special.eos().orElse(TokenizerFraming.CLIP_EOS);
         String unk = special.unk().orElse(eos);
         JsonObject root = new JsonObject();
         root.addProperty("version", "1.0");

@@ -36,8 +36,8 @@ record SpecialTokens(Optional<String> bos, Optional<String> eos, Optional<String
 
     /** The declared special tokens, and CLIP's default markers. */
     java.util.Set<String> all() {
-        java.util.Set<String> all = new java.util.HashSet<>(java.util.List.of(TokenizerFraming.DEFAULT_BOS,
-                TokenizerFraming.DEFAULT_EOS));
+        java.util.Set<String> all = new java.util.HashSet<>(java.util.List.of(TokenizerFraming.CLIP_BOS,
+                TokenizerFraming.CLIP_EOS));
         for (Optional<String> t : java.util.List.of(bos, eos, unk, pad)) {
             t.ifPresent(all::add);
         }

@@ -17,8 +17,16 @@ import java.nio.file.Path;
  */
 @EntryPoint("CLIP's framing (markers, length): the CLI's tokenize, training's tokenizer, tooling")
 public final class TokenizerFraming {
-    static final String DEFAULT_BOS = "<|startoftext|>";
-    static final String DEFAULT_EOS = "<|endoftext|>";
+    /** CLIP's begin-of-text marker: the default when a tokenizer folder names none. */
+    public static final String CLIP_BOS = "<|startoftext|>";
+    /** CLIP's end-of-text marker (also its pad token in SD 1.5): the default when a tokenizer folder names none. */
+    public static final String CLIP_EOS = "<|endoftext|>";
+    /** The id of {@link #CLIP_BOS} in CLIP's vocabulary. */
+    public static final long CLIP_BOS_ID = 49406;
+    /** The id of {@link #CLIP_EOS} in CLIP's vocabulary. */
+    public static final long CLIP_EOS_ID = 49407;
+    /** CLIP's text length, markers included: the default when a tokenizer folder gives no model_max_length. */
+    public static final int CLIP_MAX_LENGTH = 77;
 
     private TokenizerFraming() {
     }
@@ -27,8 +35,8 @@ public final class TokenizerFraming {
     public static BundleManifest.Text read(Path folder) {
         JsonObject vocab = ClipTokenizerFiles.vocabulary(folder);
         SpecialTokens special = SpecialTokens.read(folder);
-        String eos = special.eos().orElse(DEFAULT_EOS);
-        int maxLength = 77;
+        String eos = special.eos().orElse(CLIP_EOS);
+        int maxLength = CLIP_MAX_LENGTH;
         Path configFile = folder.resolve(SpecialTokens.CONFIG_FILE);
         if (BundleFiles.present(configFile)) {
             JsonObject config = ClipTokenizerFiles.readJson(configFile);
@@ -40,7 +48,7 @@ public final class TokenizerFraming {
                 }
             }
         }
-        return new BundleManifest.Text(maxLength, 0, id(folder, vocab, special.bos().orElse(DEFAULT_BOS)),
+        return new BundleManifest.Text(maxLength, 0, id(folder, vocab, special.bos().orElse(CLIP_BOS)),
                 id(folder, vocab, eos), id(folder, vocab, special.pad().orElse(eos)));
     }
 

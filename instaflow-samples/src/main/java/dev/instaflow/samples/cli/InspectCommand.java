@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.engine.bundle.Bundle;
+import dev.instaflow.engine.bundle.JsonFields;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.snapshot.ComponentWeights;
 import dev.instaflow.engine.snapshot.SafetensorsFile;
@@ -23,7 +24,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +68,7 @@ final class InspectCommand implements Callable<Integer> {
             return inspectSnapshot(directory);
         }
         Bundle bundle = Bundle.open(directory);
-        JsonElement manifest = JsonParser.parseString(Files.readString(bundle.manifestFile(), StandardCharsets.UTF_8));
+        JsonElement manifest = JsonFields.read(bundle.manifestFile()).raw(); // as checked by Bundle.open
 
         Map<String, Path> files = new LinkedHashMap<>();
         files.put("text_encoder", bundle.textEncoder());

@@ -7,6 +7,7 @@ import dev.instaflow.LoadOptions;
 import dev.instaflow.Precision;
 import dev.instaflow.engine.TorchModel;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestDefaults;
 import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestReader;
 import dev.instaflow.engine.bundle.ManifestWriter;
@@ -283,9 +284,9 @@ public final class BundleAssembler {
                 framing.bosId(), framing.eosId(), framing.padId()),
                 new BundleManifest.Sampling(preset.sampler(), steps != null ? steps : preset.steps(),
                         guidance != null ? guidance : preset.guidance(), negativePrompt != null ? negativePrompt : ""),
-                new BundleManifest.Limits(Math.max(2048, Math.max(w, h)), 16, 1000),
-                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer",
-                        refiner != null ? "refiner.pt" : null, vaeEncoder != null ? "vae_encoder.pt" : null), prov);
+                new BundleManifest.Limits(Math.max(ManifestDefaults.LIMITS.maxSize(), Math.max(w, h)),
+                        ManifestDefaults.LIMITS.maxBatch(), ManifestDefaults.LIMITS.maxSteps()),
+                ManifestDefaults.parts(refiner != null, vaeEncoder != null), prov);
     }
 
     private static int roundUp(int value, int multiple) {
@@ -293,16 +294,17 @@ public final class BundleAssembler {
     }
 
     private void write(BundleManifest manifest, Path folder) throws IOException {
-        Files.copy(textEncoder, folder.resolve("text_encoder.pt"));
-        Files.copy(denoiser, folder.resolve("denoiser.pt"));
-        Files.copy(vaeDecoder, folder.resolve("vae_decoder.pt"));
+        BundleManifest.Parts parts = manifest.parts();
+        Files.copy(textEncoder, folder.resolve(parts.textEncoder()));
+        Files.copy(denoiser, folder.resolve(parts.denoiser()));
+        Files.copy(vaeDecoder, folder.resolve(parts.vaeDecoder()));
         if (refiner != null) {
-            Files.copy(refiner, folder.resolve("refiner.pt"));
+            Files.copy(refiner, folder.resolve(parts.refiner()));
         }
         if (vaeEncoder != null) {
-            Files.copy(vaeEncoder, folder.resolve("vae_encoder.pt")); // checked by the load in check(...)
+            Files.copy(vaeEncoder, folder.resolve(parts.vaeEncoder())); // checked by the load in check(...)
         }
-        Path tok = Files.createDirectory(folder.resolve("tokenizer"));
+        Path tok = Files.createDirectory(folder.resolve(parts.tokenizer()));
         for (String f : TOKENIZER_FILES) {
             if (Files.isRegularFile(tokenizer.resolve(f))) {
                 Files.copy(tokenizer.resolve(f), tok.resolve(f));

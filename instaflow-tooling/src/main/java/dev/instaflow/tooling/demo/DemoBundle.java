@@ -5,11 +5,14 @@ import dev.instaflow.Precision;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.authoring.ScriptModuleBuilder;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestDefaults;
 import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.bundle.StagedDirectory;
 import dev.instaflow.engine.runtime.TorchRuntime;
 import dev.instaflow.engine.text.ClipTokenizerFiles;
+import dev.instaflow.engine.text.TokenizerFraming;
+import dev.instaflow.tooling.assembly.BundlePreset;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -35,8 +38,10 @@ import java.util.Map;
 public final class DemoBundle {
     /** Bumped when the demo networks change, so a cached copy is rebuilt. */
     public static final int VERSION = 1;
-    static final String BOS = "<|startoftext|>";
-    static final String EOS = "<|endoftext|>";
+    static final String BOS = TokenizerFraming.CLIP_BOS;
+    static final String EOS = TokenizerFraming.CLIP_EOS;
+    /** CLIP's text length: the demo tokenizer frames prompts as CLIP does. */
+    private static final int TEXT_LENGTH = TokenizerFraming.CLIP_MAX_LENGTH;
     private static final int TEXT_WIDTH = 32;
     private static final int HIDDEN = 32;
     private static final int LATENT = 4;
@@ -58,11 +63,11 @@ public final class DemoBundle {
             Generator g = torch.createCPUGenerator(SEED);
             try (ScriptModuleBuilder textEncoder = textEncoder(g); ScriptModuleBuilder denoiser = denoiser(g);
                  ScriptModuleBuilder vaeDecoder = vaeDecoder(g)) {
-                textEncoder.save(folder.resolve("text_encoder.pt"));
-                denoiser.save(folder.resolve("denoiser.pt"));
-                vaeDecoder.save(folder.resolve("vae_decoder.pt"));
+                textEncoder.save(folder.resolve(ManifestDefaults.TEXT_ENCODER_FILE));
+                denoiser.save(folder.resolve(ManifestDefaults.DENOISER_FILE));
+                vaeDecoder.save(folder.resolve(ManifestDefaults.VAE_DECODER_FILE));
             }
-            tokenizer(folder.resolve("tokenizer"));
+            tokenizer(folder.resolve(ManifestDefaults.TOKENIZER_FOLDER));
             ManifestWriter.write(manifest(), folder);
             return staged.commit();
         } catch (IOException e) {
@@ -75,11 +80,11 @@ public final class DemoBundle {
                 "DEMO: tiny networks with fixed random weights built by instaflow-java; images are not meaningful."
                         + " See docs/models.md for real models.",
                 Precision.FLOAT32, "cpu", new Prediction.Velocity(1000.0),
-                new BundleManifest.Latent(LATENT, FACTOR, 0.18215), new BundleManifest.Image(256, 256, FACTOR),
-                new BundleManifest.Text(77, TEXT_WIDTH, 512, 513, 513),
+                new BundleManifest.Latent(LATENT, FACTOR, BundlePreset.SD_SCALING_FACTOR), new BundleManifest.Image(256, 256, FACTOR),
+                new BundleManifest.Text(TEXT_LENGTH, TEXT_WIDTH, 512, 513, 513),
                 new BundleManifest.Sampling(Sampler.euler(), 1, 0.0, ""),
-                new BundleManifest.Limits(1024, 16, 1000),
-                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer", null),
+                new BundleManifest.Limits(1024, ManifestDefaults.LIMITS.maxBatch(), ManifestDefaults.LIMITS.maxSteps()),
+                ManifestDefaults.parts(false, false),
                 Map.of("created_by", "instaflow-java DemoBundle v" + VERSION, "weights", "random, seed " + SEED));
     }
 
@@ -90,7 +95,7 @@ public final class DemoBundle {
     private static ScriptModuleBuilder textEncoder(Generator g) {
         return new ScriptModuleBuilder("DemoTextEncoder")
                 .parameter("token_embedding", randn(g, 1.0, 514, TEXT_WIDTH))
-                .parameter("position_embedding", randn(g, 0.1, 77, TEXT_WIDTH))
+                .parameter("position_embedding", randn(g, 0.1, TEXT_LENGTH, TEXT_WIDTH))
                 .parameter("norm_weight", torch.ones(TEXT_WIDTH))
                 .parameter("norm_bias", torch.zeros(TEXT_WIDTH))
                 .define("def forward(self, input_ids: Tensor) -> Tensor:\n"
@@ -126,7 +131,7 @@ public final class DemoBundle {
                 .parameter("b_out", torch.zeros(3))
                 .define("def forward(self, z: Tensor) -> Tensor:\n"
                         + "    size = [z.size(2) * " + FACTOR + ", z.size(3) * " + FACTOR + "]\n"
-                        + "    up = torch.upsample_bilinear2d(z * 0.18215, size, False, None)\n"
+                        + "    up = torch.upsample_bilinear2d(z * " + BundlePreset.SD_SCALING_FACTOR + ", size, False, None)\n"
                         + "    return torch.tanh(torch.conv2d(up, self.w_out, self.b_out, [1, 1], [0, 0]))\n");
     }
 
@@ -135,6 +140,6 @@ public final class DemoBundle {
         JsonObject vocab = ByteLevelVocabulary.vocabulary();
         Files.writeString(folder.resolve("vocab.json"), vocab.toString(), StandardCharsets.UTF_8);
         Files.writeString(folder.resolve("merges.txt"), "#version: 0.2\n", StandardCharsets.UTF_8);
-        ClipTokenizerFiles.writeSpecialTokenFiles(folder, BOS, EOS, 77);
+        ClipTokenizerFiles.writeSpecialTokenFiles(folder, BOS, EOS, TEXT_LENGTH);
     }
 }

@@ -3,6 +3,7 @@ package dev.instaflow.train.bundle;
 import dev.instaflow.Precision;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.bundle.BundleManifest;
+import dev.instaflow.engine.bundle.ManifestDefaults;
 import dev.instaflow.engine.bundle.Prediction;
 import dev.instaflow.engine.bundle.ManifestWriter;
 import dev.instaflow.engine.bundle.StagedDirectory;
@@ -47,24 +48,29 @@ public final class ModelBundleWriter {
                              BundleManifest.Text framing, Defaults defaults, Map<String, String> provenance) {
         try (StagedDirectory staged = StagedDirectory.beside(bundleDir)) {
             Path staging = staged.path();
-            networks.textEncoder().saveForInference(staging.resolve("text_encoder.pt"));
-            networks.denoiser().saveForInference(staging.resolve("denoiser.pt"));
+            BundleManifest manifest = manifest(config, framing, defaults, provenance);
+            BundleManifest.Parts parts = manifest.parts();
+            networks.textEncoder().saveForInference(staging.resolve(parts.textEncoder()));
+            networks.denoiser().saveForInference(staging.resolve(parts.denoiser()));
             try (ScriptModuleBuilder decoder = PatchDecoder.build(config)) {
-                decoder.save(staging.resolve("vae_decoder.pt"));
+                decoder.save(staging.resolve(parts.vaeDecoder()));
             }
             try (ScriptModuleBuilder encoder = PatchEncoder.build(config)) {
-                encoder.save(staging.resolve("vae_encoder.pt"));
+                encoder.save(staging.resolve(parts.vaeEncoder()));
             }
-            Path tokenizer = Files.createDirectories(staging.resolve("tokenizer"));
+            Path tokenizer = Files.createDirectories(staging.resolve(parts.tokenizer()));
             List<String> tokenizerFiles = List.of("vocab.json", "merges.txt", "special_tokens_map.json",
                     "tokenizer_config.json");
             for (String f : tokenizerFiles) {
                 Files.copy(tokenizerFolder.resolve(f), tokenizer.resolve(f));
             }
-            ManifestWriter.write(manifest(config, framing, defaults, provenance), staging);
-            StringBuilder index = new StringBuilder(
-                    "manifest.json\ntext_encoder.pt\ndenoiser.pt\nvae_decoder.pt\nvae_encoder.pt\n");
-            tokenizerFiles.forEach(f -> index.append("tokenizer/").append(f).append('\n'));
+            ManifestWriter.write(manifest, staging);
+            StringBuilder index = new StringBuilder();
+            for (String f : List.of(BundleManifest.FILE_NAME, parts.textEncoder(), parts.denoiser(),
+                    parts.vaeDecoder(), parts.vaeEncoder())) {
+                index.append(f).append('\n');
+            }
+            tokenizerFiles.forEach(f -> index.append(parts.tokenizer()).append('/').append(f).append('\n'));
             Files.writeString(staging.resolve(FILE_INDEX), index.toString());
             StagedDirectory.deleteTree(bundleDir); // a stage's bundle is rewritten when the stage runs again
             return staged.commit();
@@ -83,9 +89,8 @@ public final class ModelBundleWriter {
                 new BundleManifest.Text(framing.maxLength(), config.textWidth(), framing.bosId(), framing.eosId(),
                         framing.padId()),
                 new BundleManifest.Sampling(Sampler.euler(), defaults.steps(), defaults.guidance(), ""),
-                new BundleManifest.Limits(8 * config.imageSize(), 64, 1000),
-                new BundleManifest.Parts("text_encoder.pt", "denoiser.pt", "vae_decoder.pt", "tokenizer", null,
-                        "vae_encoder.pt"),
+                new BundleManifest.Limits(8 * config.imageSize(), 64, ManifestDefaults.LIMITS.maxSteps()),
+                ManifestDefaults.parts(false, true),
                 provenance);
     }
 }

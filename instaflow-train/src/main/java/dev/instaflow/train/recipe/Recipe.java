@@ -3,6 +3,7 @@ package dev.instaflow.train.recipe;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.instaflow.engine.bundle.ManifestDefaults;
 import dev.instaflow.train.bundle.ModelBundleWriter;
 import dev.instaflow.train.data.Caption;
 import dev.instaflow.train.data.CaptionSplit;
@@ -236,8 +237,8 @@ public final class Recipe {
     }
 
     private NetworkPair fromBundle(Path bundle) {
-        return new NetworkPair(TrainableModule.load(bundle.resolve("text_encoder.pt")),
-                TrainableModule.load(bundle.resolve("denoiser.pt")));
+        return new NetworkPair(TrainableModule.load(bundle.resolve(ManifestDefaults.TEXT_ENCODER_FILE)),
+                TrainableModule.load(bundle.resolve(ManifestDefaults.DENOISER_FILE)));
     }
 
     private boolean finished(Path stage, TrainingSpec spec, Path bundle) {

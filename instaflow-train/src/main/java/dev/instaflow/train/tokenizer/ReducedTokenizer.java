@@ -37,8 +37,8 @@ import java.util.TreeMap;
  * maps to its end id).
  */
 public final class ReducedTokenizer {
-    private static final String BOS = "<|startoftext|>";
-    private static final String EOS = "<|endoftext|>";
+    private static final String BOS = TokenizerFraming.CLIP_BOS;
+    private static final String EOS = TokenizerFraming.CLIP_EOS;
     private static final String WORD_END = "</w>";
 
     private ReducedTokenizer() {
@@ -88,7 +88,7 @@ public final class ReducedTokenizer {
             Files.writeString(target.resolve("vocab.json"),
                     new GsonBuilder().disableHtmlEscaping().create().toJson(reducedVocab) + "\n", StandardCharsets.UTF_8);
             Files.writeString(target.resolve("merges.txt"), merges.toString(), StandardCharsets.UTF_8);
-            ClipTokenizerFiles.writeSpecialTokenFiles(target, BOS, EOS, 77);
+            ClipTokenizerFiles.writeSpecialTokenFiles(target, BOS, EOS, TokenizerFraming.CLIP_MAX_LENGTH);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the tokenizer to " + target, e);
         }

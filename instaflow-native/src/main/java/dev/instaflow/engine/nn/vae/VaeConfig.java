@@ -41,6 +41,8 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
     public static final String UP_BLOCK = "UpDecoderBlock2D";
 
     private static final int MAX_CHANNELS = 1 << 16;
+    /** diffusers' {@code AutoencoderKL} default for a config without {@code scaling_factor} (SD's VAE). */
+    static final double DIFFUSERS_DEFAULT_SCALING_FACTOR = 0.18215;
 
     public VaeConfig {
         blockOutChannels = blockOutChannels.clone();
@@ -78,7 +80,8 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
         if (act != Activation.SILU) {
             throw f.error("act_fn", "is \"" + act.configName() + "\"; the built-in VAE supports \"silu\" only");
         }
-        double scaling = f.has("scaling_factor") ? f.positiveNumber("scaling_factor") : 0.18215;
+        double scaling = f.has("scaling_factor") ? f.positiveNumber("scaling_factor")
+                : DIFFUSERS_DEFAULT_SCALING_FACTOR;
         int[] sample;
         f.markRead("sample_size");
         if (!f.has("sample_size")) {
