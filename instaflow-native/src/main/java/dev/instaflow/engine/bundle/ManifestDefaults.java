@@ -1,5 +1,6 @@
 package dev.instaflow.engine.bundle;
 
+import dev.instaflow.engine.EntryPoint;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
@@ -16,6 +17,7 @@ import java.nio.file.Path;
  * keeps a copy (docs/bundle-format.md, "Defaults"). The manifest's field layout stays in {@link ManifestWriter} and,
  * for the exporter, in {@code bundle_files.manifest}, which {@code exporter/tests} check against the SDK's reader.
  */
+@EntryPoint("the bundle defaults shared with the Python exporter: training's export, tooling")
 public final class ManifestDefaults {
     /** The resource, relative to this class's package. */
     public static final String RESOURCE = "manifest-defaults.json";
