@@ -97,7 +97,7 @@ public final class ServeCommand implements Callable<Integer> {
         InstaFlow loaded;
         try {
             if (threads != null) {
-                InstaFlow.configure(RuntimeSettings.defaults().withThreads(threads));
+                InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(threads));
             }
             loaded = InstaFlow.load(model, load.build());
         } catch (InstaFlowException | IllegalArgumentException | IllegalStateException e) {
