@@ -4,45 +4,29 @@ import dev.instaflow.Device;
 import dev.instaflow.Generation;
 import dev.instaflow.InstaFlow;
 import dev.instaflow.LoadOptions;
-import dev.instaflow.RuntimeSettings;
+import dev.instaflow.engine.testing.SharedFixtures;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 import java.awt.image.BufferedImage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * The shared tiny SD-1.5-shaped model ({@code ../shared/fixtures/tiny-sd15/model}, a diffusers snapshot) on the CPU
- * with the thread count Maven passes. Missing fixtures fail under {@code CI=true} and skip elsewhere.
+ * with the thread count Maven passes. Missing fixtures fail under {@code CI=true} and skip elsewhere
+ * ({@link SharedFixtures}).
  */
 final class TinyModel {
     private TinyModel() {
     }
 
     static Path directory() {
-        String configured = System.getProperty("instaflow.shared.dir");
-        if (configured == null || configured.isBlank()) {
-            configured = System.getenv("INSTAFLOW_SHARED_DIR");
-        }
-        Path root = Path.of(configured == null || configured.isBlank() ? "../shared" : configured)
-                .toAbsolutePath().normalize();
-        Path model = root.resolve("fixtures/tiny-sd15/model");
-        if (!Files.isDirectory(model)) {
-            String message = "shared fixtures not found at " + model + " (set -Dinstaflow.shared.dir or"
-                    + " INSTAFLOW_SHARED_DIR)";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                Assertions.fail(message + "; CI must have them");
-            }
-            Assumptions.abort(message);
-        }
-        return model;
+        return SharedFixtures.tinySd15().resolve("model");
     }
 
     static InstaFlow load() {
         String threads = System.getProperty("instaflow.test.threads");
         if (threads != null && !threads.isBlank()) {
-            InstaFlow.configure(RuntimeSettings.defaults().withThreads(Integer.parseInt(threads)));
+            InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(Integer.parseInt(threads)));
         }
         return InstaFlow.load(directory(), LoadOptions.builder().device(Device.cpu()).build());
     }
