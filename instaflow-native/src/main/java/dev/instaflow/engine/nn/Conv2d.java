@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * {@code torch.nn.Conv2d} with a square kernel, equal stride and padding on both axes, groups 1, with bias.
  *
- * <p>On the CPU in float32 the weight is re-laid out once, at load, into oneDNN's blocked layout
+ * <p>On the CPU in float32 a k×k weight (k > 1) is re-laid out once, at load, into oneDNN's blocked layout
  * ({@link ConvPacking}) and every call runs {@code mkldnn_convolution} on it; the store's plain copy is then dropped
  * ({@link Weights#adopt}). Eager {@code conv2d} would hand oneDNN the plain OIHW weight on every call, and oneDNN
  * would reorder it into a freshly allocated buffer each time: for the big UNet weights (118 MB for 2560→1280 3×3)
