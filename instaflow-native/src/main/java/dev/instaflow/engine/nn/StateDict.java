@@ -64,6 +64,7 @@ public final class StateDict implements Weights, AutoCloseable {
         return Collections.unmodifiableSet(entries.keySet());
     }
 
+    /** The stored entry; a convolution weight is in oneDNN's layout once a CPU network took it ({@link #adopt}). */
     public Entry entry(String key) {
         return entries.get(key);
     }
@@ -100,6 +101,23 @@ public final class StateDict implements Weights, AutoCloseable {
         o.retainReference();
         optionals.add(o);
         return o;
+    }
+
+    /**
+     * Stores {@code replacement} (taking ownership) in place of the tensor taken under {@code key}, and releases that
+     * one: a layer keeps its weight in another layout and the plain copy would double the memory.
+     */
+    @Override
+    public synchronized void adopt(String key, Tensor replacement) {
+        Entry e = entries.get(key);
+        if (e == null || !used.contains(key)) {
+            throw new IllegalStateException("adopt(" + key + ") before the key was taken");
+        }
+        if (e.tensor() != replacement) {
+            replacement.retainReference();
+            entries.put(key, new Entry(replacement, e.file()));
+            e.tensor().releaseReference();
+        }
     }
 
     @Override
@@ -171,6 +189,11 @@ public final class StateDict implements Weights, AutoCloseable {
         @Override
         public TensorOptional takeOptional(String key, long... shape) {
             return dict.takeOptional(fullKey(key), shape);
+        }
+
+        @Override
+        public void adopt(String key, Tensor replacement) {
+            dict.adopt(fullKey(key), replacement);
         }
 
         @Override

@@ -24,6 +24,14 @@ public interface Weights {
      */
     TensorOptional takeOptional(String key, long... shape);
 
+    /**
+     * Tells the store that the layer which took {@code key} keeps its own re-laid-out copy of it ({@code replacement},
+     * e.g. a convolution weight in oneDNN's blocked layout), so the store may hold that instead of the plain tensor
+     * and free the plain one. The default keeps the plain tensor.
+     */
+    default void adopt(String key, Tensor replacement) {
+    }
+
     /** Whether {@code key} (relative to this view's prefix) is stored. */
     boolean contains(String key);
 
