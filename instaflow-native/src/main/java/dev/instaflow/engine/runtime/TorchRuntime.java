@@ -74,6 +74,7 @@ public final class TorchRuntime {
                     }
                 }
                 Loader.load(torch.class);
+                NativeHeap.keepFreedMemory(System.getenv());
                 if (System.getenv("OPENBLAS_NUM_THREADS") == null) {
                     org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
                 }

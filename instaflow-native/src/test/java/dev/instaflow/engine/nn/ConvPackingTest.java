@@ -29,6 +29,20 @@ class ConvPackingTest {
 
     @Test
     void packedConvolutionsMatchEagerOnesAtEveryShape() {
+        String before = System.getProperty(ConvPacking.PROPERTY);
+        System.setProperty(ConvPacking.PROPERTY, "all"); // these layers are small: pack them anyway
+        try {
+            packedConvolutionsMatchEagerOnesAtEveryShapeWithAll();
+        } finally {
+            if (before == null) {
+                System.clearProperty(ConvPacking.PROPERTY);
+            } else {
+                System.setProperty(ConvPacking.PROPERTY, before);
+            }
+        }
+    }
+
+    private void packedConvolutionsMatchEagerOnesAtEveryShapeWithAll() {
         // in, out, kernel, stride, padding
         int[][] layers = {{4, 32, 3, 1, 1}, {32, 32, 3, 1, 1}, {64, 32, 1, 1, 0}, {32, 32, 3, 2, 1}, {48, 4, 3, 1, 1},
                 {96, 64, 3, 1, 1}};
@@ -60,6 +74,21 @@ class ConvPackingTest {
             // a second network built from the same weights takes the packed tensor as it is
             Conv2d again = Conv2d.load(dict.at("0"), 4, 32, 3, 1, 1);
             assertTrue(again.packed());
+        }
+    }
+
+    @Test
+    void byDefaultOnlyWeightsOfAtLeast32MiBArePacked() {
+        String before = System.getProperty(ConvPacking.PROPERTY);
+        System.clearProperty(ConvPacking.PROPERTY);
+        try (PointerScope scope = new PointerScope()) {
+            assertTrue(ConvPacking.applies(torch.empty(1280, 1280, 3, 3)), "SD-1.5's 1280->1280 3x3: 59 MB");
+            assertFalse(ConvPacking.applies(torch.empty(640, 640, 3, 3)), "640->640 3x3: 14.7 MB stays eager");
+            assertFalse(ConvPacking.applies(torch.empty(2560, 1280, 1, 1)), "1x1 stays eager");
+        } finally {
+            if (before != null) {
+                System.setProperty(ConvPacking.PROPERTY, before);
+            }
         }
     }
 
