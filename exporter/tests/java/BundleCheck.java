@@ -1,17 +1,18 @@
 import dev.instaflow.Device;
 import dev.instaflow.Generation;
+import dev.instaflow.GenerationSettings;
+import dev.instaflow.InstaFlow;
 import dev.instaflow.InstaFlowException;
 import dev.instaflow.LatentNoise;
 import dev.instaflow.LoadOptions;
 import dev.instaflow.Precision;
-import dev.instaflow.ProgressListener;
 import dev.instaflow.Sampler;
 import dev.instaflow.engine.TorchModel;
+import dev.instaflow.spi.Engine;
 import dev.instaflow.engine.runtime.PipelineTrace;
 import dev.instaflow.engine.runtime.Tensors;
 import dev.instaflow.tooling.selftest.SelfTest;
 import dev.instaflow.tooling.selftest.SelfTestReport;
-import dev.instaflow.GenerationSettings;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -72,8 +73,8 @@ public final class BundleCheck {
         if (o.containsKey("precision")) {
             b.precision(Precision.parse(o.get("precision")));
         }
-        if (!o.getOrDefault("device", "cpu").startsWith("cuda")) {
-            b.threads(Integer.parseInt(o.getOrDefault("threads", "1")));
+        if (!o.getOrDefault("device", "cpu").startsWith("cuda")) { // threads are a process-wide setting
+            InstaFlow.configure(InstaFlow.runtimeSettings().withThreads(Integer.parseInt(o.getOrDefault("threads", "1"))));
         }
         return b.build();
     }
@@ -130,23 +131,25 @@ public final class BundleCheck {
             }
         };
         boolean guided = guidance > 1;
-        GenerationSettings plan = new GenerationSettings(List.of(required(o, "prompt")), o.getOrDefault("negative", ""), guided,
-                guidance, seed, noise, width, height, 1, Sampler.euler(), Integer.parseInt(required(o, "steps")));
+        GenerationSettings plan = new GenerationSettings(List.of(required(o, "prompt")),
+                guided ? o.getOrDefault("negative", "") : "", guided, guidance,
+                noise.isPresent() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(seed), noise, width,
+                height, 1, Sampler.euler(), Integer.parseInt(required(o, "steps")), Optional.empty());
         long start = System.nanoTime();
         TorchModel model = TorchModel.load(Path.of(required(o, "bundle")), loadOptions(o));
         try { // TorchModel is not AutoCloseable
             long loaded = System.nanoTime();
-            Generation g = model.generate(plan, ProgressListener.NONE, trace);
+            Generation g = model.generate(List.of(plan), Engine.Monitor.NONE, trace).get(0);
             StringBuilder json = new StringBuilder("{\n  \"device\": \"" + model.info().device() + "\",\n  \"precision\": \""
                     + model.info().precision() + "\",\n  \"load_ms\": " + (loaded - start) / 1_000_000
-                    + ",\n  \"generate_ms\": " + g.timings().of(dev.instaflow.Stage.TOTAL).toMillis()
+                    + ",\n  \"generate_ms\": " + g.timings().total().toMillis()
                     + ",\n  \"denoiser_evaluations\": " + g.denoiserEvaluations() + ",\n  \"tensors\": {");
             List<String> entries = new ArrayList<>();
             shapes.forEach((k, v) -> entries.add("\n    \"" + k + "\": " + java.util.Arrays.toString(v)));
             json.append(String.join(",", entries)).append("\n  }\n}\n");
             Files.writeString(out.resolve("summary.json"), json.toString());
             System.out.println("generated " + width + "x" + height + " on " + model.info().device() + "/"
-                    + model.info().precision() + " in " + g.timings().of(dev.instaflow.Stage.TOTAL).toMillis()
+                    + model.info().precision() + " in " + g.timings().total().toMillis()
                     + " ms; tensors in " + out);
         } finally {
             model.close();
