@@ -17,49 +17,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The cancel handle: another thread (or the listener) cancels; the engine sees it through its monitor. */
 class GenerationCallTest {
     /** An engine that reports {@code steps} denoise steps, asking its monitor before each, as the real one does. */
-    static final class SteppingEngine implements Engine {
+    static final class SteppingEngine extends TestEngine {
         final CountDownLatch firstStep = new CountDownLatch(1);
         final CountDownLatch mayContinue = new CountDownLatch(1);
         final List<Progress> seen = new ArrayList<>();
 
         @Override
-        public String name() {
-            return "stepping";
+        ModelInfo info(Path directory) {
+            return new ModelInfoFixture().defaultSteps(4).build();
         }
 
         @Override
-        public void configure(RuntimeSettings settings) {
-        }
-
-        @Override
-        public LoadedModel load(Path directory, LoadOptions options) {
-            ModelInfo info = new ModelInfoFixture().defaultSteps(4).build();
-            return new LoadedModel() {
-                @Override
-                public ModelInfo info() {
-                    return info;
+        List<Generation> generate(List<GenerationSettings> batch, Engine.Monitor monitor) {
+            int steps = batch.get(0).steps();
+            for (int step = 1; step <= steps; step++) {
+                Progress p = new Progress(Progress.Stage.DENOISE, step, steps);
+                if (monitor.cancelled()) {
+                    throw new GenerationCancelledException(p, "cancelled by the caller");
                 }
-
-                @Override
-                public List<Generation> generate(List<GenerationSettings> batch, Engine.Monitor monitor) {
-                    int steps = batch.get(0).steps();
-                    for (int step = 1; step <= steps; step++) {
-                        Progress p = new Progress(Progress.Stage.DENOISE, step, steps);
-                        if (monitor.cancelled()) {
-                            throw new GenerationCancelledException(p, "cancelled by the caller");
-                        }
-                        seen.add(p);
-                        monitor.progress(p);
-                        firstStep.countDown();
-                        await(mayContinue);
-                    }
-                    return batch.stream().map(WarmUpTest::blank).toList();
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+                seen.add(p);
+                monitor.progress(p);
+                firstStep.countDown();
+                await(mayContinue);
+            }
+            return batch.stream().map(g -> TestEngine.blank(g, steps)).toList();
         }
 
         private static void await(CountDownLatch latch) {

@@ -1,11 +1,9 @@
 package dev.instaflow;
 
-import dev.instaflow.spi.Engine;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(30)
 class GenerationServiceTest {
     /** An engine whose generations take {@code steps} × 10 ms, honour the monitor, and can be held at a gate. */
-    static final class FakeEngine implements Engine {
+    static final class FakeEngine extends TestEngine {
         final List<List<GenerationSettings>> batches = new CopyOnWriteArrayList<>();
         volatile CountDownLatch gate = new CountDownLatch(0);
         final CountDownLatch started = new CountDownLatch(1);
@@ -38,62 +36,32 @@ class GenerationServiceTest {
         volatile int maxBatch = 16;
 
         @Override
-        public String name() {
-            return "fake";
-        }
-
-        @Override
-        public void configure(RuntimeSettings settings) {
-        }
-
-        @Override
-        public LoadedModel load(Path directory, LoadOptions options) {
-            ModelInfo info = new ModelInfo(directory, "fake", "instaflow", ModelInfo.Prediction.VELOCITY,
+        ModelInfo info(Path directory) {
+            return new ModelInfo(directory, "fake", "instaflow", ModelInfo.Prediction.VELOCITY,
                     Device.cpu(), Precision.FLOAT32,
                     new ModelInfo.Defaults(16, 16, Sampler.euler(), 1, 0.0, ""),
                     new ModelInfo.Limits(8, 64, maxBatch, 100, 77),
                     new ModelInfo.Features(true, false, false), new ModelInfo.Latents(4, 8), Map.of());
-            return new LoadedModel() {
-                @Override
-                public ModelInfo info() {
-                    return info;
-                }
+        }
 
-                @Override
-                public List<Generation> generate(List<GenerationSettings> batch, Monitor monitor) {
-                    batches.add(List.copyOf(batch));
-                    started.countDown();
-                    try {
-                        gate.await();
-                        for (int step = 0; step < batch.get(0).steps(); step++) {
-                            if (monitor.cancelled()) {
-                                stoppedEarly.set(true);
-                                throw new GenerationCancelledException(
-                                        new Progress(Progress.Stage.DENOISE, step, batch.get(0).steps()), "cancelled");
-                            }
-                            Thread.sleep(10);
-                        }
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
+        @Override
+        List<Generation> generate(List<GenerationSettings> batch, Monitor monitor) {
+            batches.add(List.copyOf(batch));
+            started.countDown();
+            try {
+                gate.await();
+                for (int step = 0; step < batch.get(0).steps(); step++) {
+                    if (monitor.cancelled()) {
+                        stoppedEarly.set(true);
+                        throw new GenerationCancelledException(
+                                new Progress(Progress.Stage.DENOISE, step, batch.get(0).steps()), "cancelled");
                     }
-                    List<Generation> out = new ArrayList<>();
-                    for (GenerationSettings s : batch) {
-                        List<BufferedImage> images = new ArrayList<>();
-                        for (int i = 0; i < s.batchSize(); i++) {
-                            images.add(new BufferedImage(s.width(), s.height(), BufferedImage.TYPE_3BYTE_BGR));
-                        }
-                        List<Generation.PromptTokens> tokens = s.prompts().stream()
-                                .map(p -> new Generation.PromptTokens(p, 1, 1)).toList();
-                        out.add(new Generation(images, s, tokens, new Generation.Timings(Map.of(), Duration.ZERO),
-                                s.steps(), 0));
-                    }
-                    return out;
+                    Thread.sleep(10);
                 }
-
-                @Override
-                public void close() {
-                }
-            };
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return batch.stream().map(g -> TestEngine.blank(g, g.steps())).toList();
         }
     }
 

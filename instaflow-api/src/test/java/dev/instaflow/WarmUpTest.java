@@ -1,7 +1,5 @@
 package dev.instaflow;
 
-import dev.instaflow.spi.Engine;
-import dev.instaflow.spi.Engine.LoadedModel;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -15,62 +13,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Load-time warm-up, observed through an engine that records what it is asked to generate. */
 class WarmUpTest {
     /** An engine whose model records plans and can be told to fail. */
-    static final class RecordingEngine implements Engine {
+    static final class RecordingEngine extends TestEngine {
         final Device device;
         final List<GenerationSettings> plans = new ArrayList<>();
         boolean failGenerations;
-        boolean closed;
 
         RecordingEngine(Device device) {
             this.device = device;
         }
 
         @Override
-        public String name() {
-            return "recording";
+        ModelInfo info(Path directory) {
+            return RequestResolverTest.model().device(device).defaultGuidance(1.5).defaultSteps(4).build();
         }
 
         @Override
-        public void configure(RuntimeSettings settings) {
+        List<Generation> generate(List<GenerationSettings> batch, Monitor monitor) {
+            plans.addAll(batch);
+            if (failGenerations) {
+                throw new InferenceException("the denoiser part (x.pt) failed: boom", null);
+            }
+            return batch.stream().map(g -> TestEngine.blank(g, 1)).toList();
         }
-
-        @Override
-        public LoadedModel load(Path directory, LoadOptions options) {
-            ModelInfo info = RequestResolverTest.model().device(device).defaultGuidance(1.5).defaultSteps(4).build();
-            return new LoadedModel() {
-                @Override
-                public ModelInfo info() {
-                    return info;
-                }
-
-                @Override
-                public List<Generation> generate(List<GenerationSettings> batch, Engine.Monitor monitor) {
-                    plans.addAll(batch);
-                    if (failGenerations) {
-                        throw new InferenceException("the denoiser part (x.pt) failed: boom", null);
-                    }
-                    return batch.stream().map(WarmUpTest::blank).toList();
-                }
-
-                @Override
-                public void close() {
-                    closed = true;
-                }
-            };
-        }
-    }
-
-    /** A generation of black images, as many as {@code settings} asks for. */
-    static Generation blank(GenerationSettings settings) {
-        List<java.awt.image.BufferedImage> images = new ArrayList<>();
-        for (int i = 0; i < settings.batchSize(); i++) {
-            images.add(new java.awt.image.BufferedImage(settings.width(), settings.height(),
-                    java.awt.image.BufferedImage.TYPE_3BYTE_BGR));
-        }
-        List<Generation.PromptTokens> tokens = settings.prompts().stream()
-                .map(p -> new Generation.PromptTokens(p, 0, 0)).toList();
-        return new Generation(images, settings, tokens,
-                new Generation.Timings(java.util.Map.of(), java.time.Duration.ZERO), 1, 0);
     }
 
     @Test
