@@ -191,8 +191,8 @@ public final class TorchModel implements LoadedModel {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("an empty batch");
         }
-        for (GenerationSettings g : batch) {
-            if (!g.canBatchWith(batch.get(0)) && batch.size() > 1) {
+        for (GenerationSettings g : batch.subList(1, batch.size())) {
+            if (!g.canBatchWith(batch.get(0))) {
                 throw new IllegalArgumentException("settings " + g + " cannot run in one batch with " + batch.get(0));
             }
         }

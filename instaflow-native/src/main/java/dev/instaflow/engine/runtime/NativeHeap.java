@@ -6,6 +6,7 @@ import com.sun.jna.Platform;
 
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Keeps glibc's malloc from handing LibTorch's freed activation buffers back to the operating system between calls.
@@ -57,37 +58,26 @@ public final class NativeHeap {
 
     /** Applies the tuning once (see the class comment); never throws. */
     static synchronized State keepFreedMemory(Map<String, String> env) {
-        if (state != State.NOT_APPLIED_YET) {
-            return state;
+        if (state == State.NOT_APPLIED_YET) {
+            state = reasonToLeaveAlone(env).orElseGet(NativeHeap::apply);
         }
-        state = decide(env);
         return state;
     }
 
-    /** What {@link #keepFreedMemory} would decide for {@code env}, without applying anything (tests). */
-    static State decideForTest(Map<String, String> env) {
-        return decide(env, false);
-    }
-
-    private static State decide(Map<String, String> env) {
-        return decide(env, true);
-    }
-
-    private static State decide(Map<String, String> env, boolean apply) {
+    /** Why the tuning must not be applied in this process, if it must not: the user's or the platform's choice. */
+    static Optional<State> reasonToLeaveAlone(Map<String, String> env) {
         if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())) {
-            return State.TURNED_OFF;
+            return Optional.of(State.TURNED_OFF);
         }
         if (env.containsKey("MALLOC_TRIM_THRESHOLD_") || env.containsKey("MALLOC_TOP_PAD_")
                 || env.containsKey("MALLOC_MMAP_THRESHOLD_")
                 || env.getOrDefault("GLIBC_TUNABLES", "").toLowerCase(Locale.ROOT).contains("glibc.malloc")) {
-            return State.LEFT_TO_ENVIRONMENT;
+            return Optional.of(State.LEFT_TO_ENVIRONMENT);
         }
-        if (!Platform.isLinux()) {
-            return State.UNSUPPORTED;
-        }
-        if (!apply) {
-            return State.APPLIED;
-        }
+        return Platform.isLinux() ? Optional.empty() : Optional.of(State.UNSUPPORTED);
+    }
+
+    private static State apply() {
         try {
             LibC c = Native.load("c", LibC.class);
             c.gnu_get_libc_version(); // absent on musl: UnsatisfiedLinkError, not glibc

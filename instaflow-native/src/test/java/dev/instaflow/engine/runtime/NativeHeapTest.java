@@ -72,10 +72,10 @@ class NativeHeapTest {
 
     @Test
     void theEnvironmentsOwnMallocSettingsAreLeftAlone() {
-        assertEquals(NativeHeap.State.LEFT_TO_ENVIRONMENT,
-                NativeHeap.decideForTest(java.util.Map.of("MALLOC_TRIM_THRESHOLD_", "1")));
-        assertEquals(NativeHeap.State.LEFT_TO_ENVIRONMENT,
-                NativeHeap.decideForTest(java.util.Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")));
+        assertEquals(java.util.Optional.of(NativeHeap.State.LEFT_TO_ENVIRONMENT),
+                NativeHeap.reasonToLeaveAlone(java.util.Map.of("MALLOC_TRIM_THRESHOLD_", "1")));
+        assertEquals(java.util.Optional.of(NativeHeap.State.LEFT_TO_ENVIRONMENT),
+                NativeHeap.reasonToLeaveAlone(java.util.Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")));
     }
 
     private static String run(Path bundle, List<String> properties) throws IOException, InterruptedException {
